@@ -1,0 +1,1 @@
+"""Tenant-schema cost data. Filled in by the ingestion work (issue 3)."""

@@ -1,0 +1,59 @@
+"""The one Celery app. Tasks that touch organization data must be `tenant_task`s.
+
+tenant-schemas-celery switches the worker's connection to the schema named in the task's
+headers, but when the header is missing it silently uses `public`. A tenant task that ran
+in `public` would read or write shared tables (or nothing) without error, so ours refuse.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from typing import Any
+
+from celery import Task
+from django.db import connection
+from tenant_schemas_celery.app import CeleryApp
+from tenant_schemas_celery.task import TenantTask
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "finops.settings")
+
+
+class Queue(enum.StrEnum):
+    DEFAULT = "default"
+    INGEST = "ingest"
+    AI = "ai"
+
+
+class TenantRequiredError(RuntimeError):
+    """A tenant task was run without an organization's schema."""
+
+
+class TenantOnlyTask(TenantTask):
+    """Runs in the schema of the organization that sent it, or not at all."""
+
+    abstract = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        schema = connection.schema_name
+        if not schema or schema == "public":
+            raise TenantRequiredError(f"{self.name} is a tenant task and was sent without an organization schema")
+        return super().__call__(*args, **kwargs)
+
+
+app = CeleryApp("finops")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues_names = [q.value for q in Queue]
+app.autodiscover_tasks()
+
+
+def tenant_task(*args: Any, **kwargs: Any) -> Any:
+    """Decorator for tasks that work inside one organization's schema."""
+    kwargs.setdefault("base", TenantOnlyTask)
+    return app.task(*args, **kwargs)
+
+
+def shared_task(*args: Any, **kwargs: Any) -> Any:
+    """Decorator for tasks that work on the public schema only (fan-out, housekeeping)."""
+    kwargs.setdefault("base", Task)
+    return app.task(*args, **kwargs)

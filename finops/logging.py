@@ -1,0 +1,31 @@
+"""Request context (request id, organization, user) carried into every log record."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from contextvars import ContextVar
+
+_context: ContextVar[dict[str, str | None]] = ContextVar("finops_log_context", default={})
+
+
+@contextlib.contextmanager
+def request_context(**values: str | None) -> Iterator[None]:
+    token = _context.set({**_context.get(), **values})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def bind(**values: str | None) -> None:
+    """Add values (e.g. the user once authenticated) to the current context."""
+    _context.set({**_context.get(), **values})
+
+
+class RequestContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key in ("request_id", "organization", "user"):
+            setattr(record, key, _context.get().get(key))
+        return True

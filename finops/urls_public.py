@@ -1,0 +1,13 @@
+"""URLs of the public site (http://localhost:8000/): landing, sign-up, sign-in."""
+
+from django.urls import include, path
+
+from tenants import views_public
+
+urlpatterns = [
+    path("", views_public.landing, name="landing"),
+    path("signup/", views_public.signup, name="signup"),
+    path("organizations/", views_public.my_organizations, name="my_organizations"),
+    path("go/<slug:slug>/", views_public.go_to_organization, name="go_to_organization"),
+    path("accounts/", include("allauth.urls")),
+]

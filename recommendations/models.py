@@ -1,0 +1,1 @@
+"""Tenant-schema recommendations. Filled in by the recommendations work."""

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from recommendations import views
+
+urlpatterns = [
+    path("recommendations/", views.recommendations, name="recommendations"),
+    path("api-keys/", views.api_keys, name="api_keys"),
+]

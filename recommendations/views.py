@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from tenants.access import request_membership
+
+
+def recommendations(request: HttpRequest) -> HttpResponse:
+    request_membership(request)
+    return render(request, "section_placeholder.html", {"title": "Recommendations"})
+
+
+def api_keys(request: HttpRequest) -> HttpResponse:
+    request_membership(request)
+    return render(request, "section_placeholder.html", {"title": "API keys"})

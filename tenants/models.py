@@ -1,0 +1,127 @@
+"""Shared-schema models: organizations (tenants), their hosts, memberships, invitations."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+def new_external_id() -> str:
+    # Customers paste this into their IAM role's trust policy; it must be unguessable and ours.
+    return "finops-" + secrets.token_hex(16)
+
+
+class Organization(TenantMixin):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=50, unique=True)
+    default_currency = models.CharField(max_length=3, default="USD")
+    time_zone = models.CharField(max_length=64, default="UTC")
+    external_id = models.CharField(max_length=64, unique=True, default=new_external_id, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Schemas are created by tenants.services.provisioning (cloned from a template), never
+    # implicitly on save.
+    auto_create_schema = False
+    auto_drop_schema = True
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_public(self) -> bool:
+        return self.schema_name == "public"
+
+    @property
+    def url(self) -> str:
+        return organization_url(self.slug)
+
+
+def organization_host(slug: str) -> str:
+    return f"{slug}.{settings.BASE_DOMAIN}"
+
+
+def organization_url(slug: str, path: str = "/") -> str:
+    port = f":{settings.PUBLIC_PORT}" if settings.PUBLIC_PORT else ""
+    return f"{settings.SITE_SCHEME}://{organization_host(slug)}{port}{path}"
+
+
+def public_url(path: str = "/") -> str:
+    port = f":{settings.PUBLIC_PORT}" if settings.PUBLIC_PORT else ""
+    return f"{settings.SITE_SCHEME}://{settings.BASE_DOMAIN}{port}{path}"
+
+
+class Domain(DomainMixin):
+    pass
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+    VIEWER = "viewer", "Viewer"
+
+
+# Roles that may manage members and settings.
+MANAGER_ROLES = frozenset({Role.OWNER, Role.ADMIN})
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_user_org")]
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} ({self.role})"
+
+    @property
+    def can_manage(self) -> bool:
+        return self.role in MANAGER_ROLES
+
+
+class Invitation(models.Model):
+    """An invitation to join an organization. The link carries a signed token; we keep only its hash."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.organization}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+
+class LoginHandoff(models.Model):
+    """A single-use, short-lived ticket that carries a sign-in from one host to another.
+
+    Cookies do not cross *.localhost subdomains, so after sign-up on the public site the
+    browser is sent to the organization's host with this ticket, which signs it in there.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,205 @@
+"""Views of an organization's site: home, members, invitations, settings, hand-off."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from tenants.access import (
+    invitation_get,
+    membership_get,
+    organization_memberships,
+    request_membership,
+    require_manager,
+    require_owner,
+    user_organizations,
+)
+from tenants.forms import (
+    AcceptInvitationNewUserForm,
+    DeleteOrganizationForm,
+    InviteForm,
+    OrganizationSettingsForm,
+    RoleForm,
+)
+from tenants.models import Invitation, public_url
+from tenants.services import members as member_services
+from tenants.services.handoff import handoff_redeem, handoff_url_create
+from tenants.services.provisioning import organization_delete
+
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    membership = request_membership(request)
+    from costs.selectors import home_summary
+
+    return render(request, "tenants/home.html", {"summary": home_summary(), "membership": membership})
+
+
+def handoff(request: HttpRequest) -> HttpResponse:
+    user = handoff_redeem(token=request.GET.get("token", ""), organization=request.tenant)  # type: ignore[attr-defined]
+    if user is None:
+        messages.error(request, "That sign-in link has expired or was already used. Please sign in.")
+        return redirect("account_login")
+    login(request, user, backend=BACKEND)
+    return redirect("home")
+
+
+def switch_organization(request: HttpRequest, slug: str) -> HttpResponse:
+    organization = user_organizations(request.user).filter(slug=slug).first()
+    if organization is None:
+        raise Http404("No such organization")
+    return HttpResponseRedirect(handoff_url_create(user=request.user, organization=organization))
+
+
+def members(request: HttpRequest) -> HttpResponse:
+    membership = request_membership(request)
+    organization = membership.organization
+    context = {
+        "memberships": organization_memberships(organization),
+        "invitations": Invitation.objects.filter(organization=organization, accepted_at=None, revoked_at=None),
+        "invite_form": InviteForm(),
+        "role_choices": RoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+    }
+    return render(request, "tenants/members.html", context)
+
+
+@require_POST
+@require_manager
+def invite_member(request: HttpRequest) -> HttpResponse:
+    membership = request_membership(request)
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        return redirect("members")
+    try:
+        member_services.invitation_create(
+            organization=membership.organization,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            invited_by=request.user,
+        )
+    except member_services.MembershipError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Invitation sent to {form.cleaned_data['email']}.")
+    return redirect("members")
+
+
+@require_POST
+@require_manager
+def change_member_role(request: HttpRequest, membership_id: int) -> HttpResponse:
+    target = membership_get(request, membership_id)
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            member_services.membership_change_role(
+                membership=target, role=form.cleaned_data["role"], acting=request_membership(request)
+            )
+        except member_services.MembershipError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"{target.user.email} is now {target.get_role_display().lower()}.")
+    return redirect("members")
+
+
+@require_POST
+def remove_member(request: HttpRequest, membership_id: int) -> HttpResponse:
+    target = membership_get(request, membership_id)
+    acting = request_membership(request)
+    try:
+        member_services.membership_remove(membership=target, acting=acting)
+    except member_services.MembershipError as error:
+        messages.error(request, str(error))
+        return redirect("members")
+    if target.pk == acting.pk:
+        return HttpResponseRedirect(public_url("/"))
+    messages.success(request, f"{target.user.email} was removed.")
+    return redirect("members")
+
+
+@require_POST
+@require_manager
+def revoke_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = invitation_get(request, invitation_id)
+    member_services.invitation_revoke(invitation=invitation)
+    messages.success(request, f"Invitation for {invitation.email} withdrawn.")
+    return redirect("members")
+
+
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """Join through an invitation link: sign in (or create an account) as the invited address."""
+    organization = request.tenant  # type: ignore[attr-defined]
+    try:
+        invitation = member_services.invitation_for_token(organization=organization, token=token)
+    except member_services.InvitationInvalid as error:
+        return render(request, "tenants/invitation_invalid.html", {"reason": str(error)}, status=410)
+
+    user_model = get_user_model()
+    existing = user_model.objects.filter(email__iexact=invitation.email).first()
+    context: dict[str, object] = {"invitation": invitation, "existing_user": existing is not None}
+
+    if request.user.is_authenticated:
+        if request.user.email.lower() != invitation.email:  # type: ignore[union-attr]
+            reason = f"This invitation is for {invitation.email}, but you are signed in as {request.user.email}."  # type: ignore[union-attr]
+            return render(request, "tenants/invitation_invalid.html", {"reason": reason}, status=403)
+        if request.method == "POST":
+            return _accept(request, token, request.user)
+        return render(request, "tenants/invitation_accept.html", context)
+
+    if existing is not None:
+        # They have an account: sign in on this host, then come back here to accept.
+        return redirect(f"/accounts/login/?next=/invitations/{token}/")
+
+    form = AcceptInvitationNewUserForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        user = member_services.user_create_for_invitation(email=invitation.email, password=form.cleaned_data["password"])
+        return _accept(request, token, user)
+    context["form"] = form
+    return render(request, "tenants/invitation_accept.html", context)
+
+
+def _accept(request: HttpRequest, token: str, user: object) -> HttpResponse:
+    try:
+        member_services.invitation_accept(organization=request.tenant, token=token, user=user)  # type: ignore[attr-defined,arg-type]
+    except member_services.InvitationInvalid as error:
+        return render(request, "tenants/invitation_invalid.html", {"reason": str(error)}, status=410)
+    if not request.user.is_authenticated:
+        login(request, user, backend=BACKEND)  # type: ignore[arg-type]
+    messages.success(request, f"Welcome to {request.tenant.name}.")  # type: ignore[attr-defined]
+    return redirect("home")
+
+
+@require_manager
+def organization_settings(request: HttpRequest) -> HttpResponse:
+    membership = request_membership(request)
+    organization = membership.organization
+    form = OrganizationSettingsForm(request.POST or None, instance=organization)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Settings saved.")
+        return redirect("organization_settings")
+    return render(
+        request,
+        "tenants/settings.html",
+        {"form": form, "delete_form": DeleteOrganizationForm(organization=organization)},
+    )
+
+
+@require_POST
+@require_owner
+def delete_organization(request: HttpRequest) -> HttpResponse:
+    organization = request_membership(request).organization
+    form = DeleteOrganizationForm(request.POST, organization=organization)
+    if not form.is_valid():
+        return render(
+            request,
+            "tenants/settings.html",
+            {"form": OrganizationSettingsForm(instance=organization), "delete_form": form},
+            status=400,
+        )
+    organization_delete(organization=organization)
+    return HttpResponseRedirect(public_url("/"))
