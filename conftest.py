@@ -14,6 +14,10 @@ import pytest
 
 os.environ.setdefault("FINOPS_TESTING", "1")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Each xdist worker gets its own Redis database, so Celery workers started by one test
+# process never take tasks sent by another.
+_XDIST_INDEX = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{1 + _XDIST_INDEX}")
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +69,10 @@ def make_user(email: str) -> Any:
 
 def make_org(slug: str) -> OrgWorld:
     from tenants.models import Membership, Role
-    from tenants.services.provisioning import organization_create
+    from tenants.services.provisioning import organization_create, public_tenant_ensure
+
+    # Transactional tests flush the public tables, the public tenant row included.
+    public_tenant_ensure()
 
     owner = make_user(f"owner@{slug}.test")
     organization = organization_create(name=slug.title(), slug=slug, owner=owner)
@@ -87,6 +94,38 @@ def org_b(db: Any) -> OrgWorld:
 
 
 @pytest.fixture
+def committed_org(transactional_db: Any) -> Any:
+    """committed_org(slug) -> an organization whose rows are committed (for worker/browser tests).
+
+    Schemas are not removed by the flush that ends a transactional test, so they are dropped here.
+    """
+    from django.db import connection
+
+    made: list[OrgWorld] = []
+
+    def build(slug: str) -> OrgWorld:
+        world = make_org(slug)
+        made.append(world)
+        return world
+
+    yield build
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        for world in made:
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{world.organization.schema_name}" CASCADE')
+
+
+@pytest.fixture
+def public_client(db: Any) -> Any:
+    from django.test import Client
+
+    from tenants.services.provisioning import public_tenant_ensure
+
+    public_tenant_ensure()
+    return Client(HTTP_HOST="localhost")
+
+
+@pytest.fixture
 def client_for() -> Any:
     """client_for(user, world) -> a test client signed in as `user`, talking to `world`'s host."""
     from django.test import Client
@@ -98,3 +137,58 @@ def client_for() -> Any:
         return client
 
     return build
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """A real Celery worker process (all queues) on the test database and this session's Redis db.
+
+    Tests that use it must use `transactional_db` so the worker sees their committed rows.
+    """
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.db import connection
+
+    from finops.celery import app
+
+    db = settings.DATABASES["default"]
+    name = connection.settings_dict["NAME"]
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    user = db.get("USER") or "postgres"
+    password = db.get("PASSWORD") or ""
+    auth = f"{user}:{password}@" if password else f"{user}@"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgresql://{auth}{host}:{port}/{name}",
+        "REDIS_URL": settings.REDIS_URL,
+        "FINOPS_TESTING": "1",
+    }
+    with django_db_blocker.unblock():
+        app.control.purge()
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"celery-worker-{os.getpid()}.log"
+    command = [sys.executable, "-m", "celery", "-A", "finops", "worker", "-Q", "default,ingest,ai",
+               "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO", "--without-gossip",
+               "--without-mingle", "-n", f"test-{os.getpid()}@%h"]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"celery worker exited: {log.read_text()[-3000:]}")
+        if app.control.ping(timeout=0.5):
+            break
+    else:
+        process.kill()
+        raise RuntimeError(f"celery worker did not answer: {log.read_text()[-3000:]}")
+    process.log_path = log  # type: ignore[attr-defined]
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -291,3 +291,28 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# ---------------------------------------------------------------------------
+# Cost sources (costs app): cross-account roles, Cost Explorer budget, schedule
+# ---------------------------------------------------------------------------
+# Our AWS account, which customers' read-only roles trust (with the organization's ExternalId).
+FINOPS_AWS_ACCOUNT_ID = os.environ.get("FINOPS_AWS_ACCOUNT_ID", "111111111111")
+# Customer roles live under this IAM path; our task role may assume only roles under it.
+CUSTOMER_ROLE_PATH = "/finops-readonly/"
+AWS_REGION = os.environ.get("AWS_REGION", "us-east-1")
+# Only set for local AWS emulators (moto in tests); production talks to AWS itself.
+AWS_ENDPOINT_URL = os.environ.get("AWS_ENDPOINT_URL") or None
+# Each GetCostAndUsage page costs the customer $0.01; this caps it per organization and month.
+COST_EXPLORER_MONTHLY_REQUEST_BUDGET = int(os.environ.get("COST_EXPLORER_MONTHLY_REQUEST_BUDGET", "200"))
+SOURCE_CHECK_INTERVAL_SECONDS = 6 * 3600
+SOURCE_CHECK_JITTER_SECONDS = int(os.environ.get("SOURCE_CHECK_JITTER_SECONDS", "900"))
+CELERY_BEAT_SCHEDULE = {
+    "costs-check-all-sources": {
+        "task": "costs.tasks.sources_check_all_organizations",
+        "schedule": SOURCE_CHECK_INTERVAL_SECONDS,
+    },
+}
+CELERY_TASK_ROUTES = {
+    "costs.tasks.*": {"queue": "ingest"},
+    "recommendations.tasks.*": {"queue": "ai"},
+}
