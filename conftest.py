@@ -12,12 +12,6 @@ from typing import Any
 
 import pytest
 
-os.environ.setdefault("FINOPS_TESTING", "1")
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-# Each xdist worker gets its own Redis database, so Celery workers started by one test
-# process never take tasks sent by another.
-_XDIST_INDEX = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
-os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{1 + _XDIST_INDEX}")
 
 
 @pytest.fixture(scope="session")
@@ -91,6 +85,25 @@ def org_a(db: Any) -> OrgWorld:
 @pytest.fixture
 def org_b(db: Any) -> OrgWorld:
     return make_org("globex")
+
+
+@pytest.fixture(scope="module")
+def shared_worlds(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """Two committed organizations shared by a module's read-only tests (saves a clone per test).
+
+    Only for tests that change nothing; tests that write use `org_a`/`org_b`.
+    """
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        worlds = (make_org("umbrella"), make_org("initrode"))
+    yield worlds
+    with django_db_blocker.unblock():
+        connection.set_schema_to_public()
+        for world in worlds:
+            world.organization.delete(force_drop=True)
+            get_user_model().objects.filter(pk__in=[world.owner.pk, world.admin.pk, world.viewer.pk]).delete()
 
 
 @pytest.fixture
