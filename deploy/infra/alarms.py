@@ -39,7 +39,10 @@ class Alarms(Construct):
 
         def add(alarm_id: str, metric: cloudwatch.IMetric, **kwargs: object) -> None:
             alarm = cloudwatch.Alarm(
-                self, alarm_id, metric=metric, alarm_description=f"{cfg.prefix}: {alarm_id}",
+                self,
+                alarm_id,
+                metric=metric,
+                alarm_description=f"{cfg.prefix}: {alarm_id}",
                 **kwargs,  # type: ignore[arg-type]
             )
             alarm.add_alarm_action(action)
@@ -53,12 +56,8 @@ class Alarms(Construct):
             cloudwatch.MathExpression(
                 expression="100 * (FILL(t5xx, 0) + FILL(e5xx, 0)) / MAX([FILL(req, 0), 1])",
                 using_metrics={
-                    "t5xx": alb_metrics.http_code_target(
-                        elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=FIVE_MINUTES
-                    ),
-                    "e5xx": alb_metrics.http_code_elb(
-                        elbv2.HttpCodeElb.ELB_5XX_COUNT, period=FIVE_MINUTES
-                    ),
+                    "t5xx": alb_metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=FIVE_MINUTES),
+                    "e5xx": alb_metrics.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=FIVE_MINUTES),
                     "req": alb_metrics.request_count(period=FIVE_MINUTES),
                 },
                 label="5xx % of requests",

@@ -87,9 +87,7 @@ class BootstrapStack(Stack):
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["cloudformation:DescribeStacks"],
-                resources=[
-                    f"arn:aws:cloudformation:{self.region}:{self.account}:stack/FinOps-*/*"
-                ],
+                resources=[f"arn:aws:cloudformation:{self.region}:{self.account}:stack/FinOps-*/*"],
             )
         )
         # Run the migrate task with the new image before the services are updated.
@@ -103,10 +101,7 @@ class BootstrapStack(Stack):
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["ecs:RunTask"],
-                resources=[
-                    f"arn:aws:ecs:{self.region}:{self.account}:task-definition/"
-                    f"{APP_NAME}-*-migrate:*"
-                ],
+                resources=[f"arn:aws:ecs:{self.region}:{self.account}:task-definition/{APP_NAME}-*-migrate:*"],
             )
         )
         role.add_to_policy(
@@ -125,9 +120,7 @@ class BootstrapStack(Stack):
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["logs:GetLogEvents"],
-                resources=[
-                    f"arn:aws:logs:{self.region}:{self.account}:log-group:/finops/*:log-stream:*"
-                ],
+                resources=[f"arn:aws:logs:{self.region}:{self.account}:log-group:/finops/*:log-stream:*"],
             )
         )
 

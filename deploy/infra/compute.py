@@ -39,13 +39,18 @@ BEDROCK_ACTIONS = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream
 
 WEB_COMMAND = ["gunicorn", "finops.wsgi:application", "--config", "deploy/gunicorn.conf.py"]
 MIGRATE_COMMAND = ["python", "manage.py", "migrate_schemas"]
-# Fails on any non-2xx (urlopen raises), without needing curl in the image.
+# Liveness only: any HTTP answer (even 503 while the database is away) means gunicorn is
+# alive; a refused or hung connection is not. Readiness (200 from /healthz, which checks
+# the database and Redis) is the ALB target group's job. No curl needed in the image.
 WEB_HEALTH_COMMAND = [
     "CMD",
     "python",
     "-c",
-    "import urllib.request; urllib.request.urlopen("
-    f"'http://localhost:{WEB_PORT}{HEALTH_CHECK_PATH}', timeout=4)",
+    "import urllib.request as r, urllib.error as e\n"
+    "try:\n"
+    f"    r.urlopen('http://localhost:{WEB_PORT}{HEALTH_CHECK_PATH}', timeout=4)\n"
+    "except e.HTTPError:\n"
+    "    pass",
 ]
 # Pings only this worker's own node through the broker; catches a hung consumer.
 WORKER_HEALTH_COMMAND = [
@@ -105,9 +110,7 @@ class Compute(Construct):
         self.image = ecs.ContainerImage.from_ecr_repository(repository, cfg.image_tag)
         self.subnets = network.app_subnets
 
-        self.web_sg = ec2.SecurityGroup(
-            self, "WebSg", vpc=network.vpc, description="web tasks: ALB ingress only"
-        )
+        self.web_sg = ec2.SecurityGroup(self, "WebSg", vpc=network.vpc, description="web tasks: ALB ingress only")
         self.worker_sg = ec2.SecurityGroup(
             self, "WorkerSg", vpc=network.vpc, description="workers, beat, migrate: no ingress"
         )
@@ -121,9 +124,13 @@ class Compute(Construct):
             path=APP_ROLE_PATH,
             description="pulls the image, writes logs, reads the injected secrets",
         )
+        # Names match finops/settings.py. The database is given in parts because an ECS
+        # secret cannot be spliced into DATABASE_URL; settings assemble it.
         self.environment = {
             "APP_ENVIRONMENT": cfg.name,
             "BASE_DOMAIN": cfg.domain,
+            "AWS_REGION": cfg.region,
+            "FINOPS_AWS_ACCOUNT_ID": cfg.account,
             "DATABASE_HOST": data.proxy.endpoint,
             "DATABASE_PORT": str(DB_PORT),
             "DATABASE_NAME": DB_NAME,
@@ -134,7 +141,7 @@ class Compute(Construct):
             "OTEL_EXPORTER_OTLP_ENDPOINT": "http://localhost:4317",
         }
         self.secrets = {
-            "DJANGO_SECRET_KEY": ecs.Secret.from_secrets_manager(data.django_secret),
+            "SECRET_KEY": ecs.Secret.from_secrets_manager(data.django_secret),
             "DATABASE_USER": ecs.Secret.from_secrets_manager(data.db_secret, "username"),
             "DATABASE_PASSWORD": ecs.Secret.from_secrets_manager(data.db_secret, "password"),
             # Kept out of REDIS_URL: an ECS secret cannot be spliced into a string.
@@ -160,9 +167,7 @@ class Compute(Construct):
         )
         self.web = self._service("web", web_task, cfg.web, self.web_sg)
         self.web.attach_to_application_target_group(edge.target_group)
-        web_scaling = self.web.auto_scale_task_count(
-            min_capacity=cfg.web.min_count, max_capacity=cfg.web.max_count
-        )
+        web_scaling = self.web.auto_scale_task_count(min_capacity=cfg.web.min_count, max_capacity=cfg.web.max_count)
         web_scaling.scale_on_cpu_utilization(
             "Cpu",
             target_utilization_percent=60,
@@ -209,18 +214,12 @@ class Compute(Construct):
 
         # --- beat: exactly one scheduler, never two during a deployment ------------------
         beat_role = self._task_role("beat")
-        beat_task = self._task_definition(
-            "beat", cfg.beat, ["celery", "-A", "finops", "beat"], beat_role
-        )
-        self.beat = self._service(
-            "beat", beat_task, cfg.beat, self.worker_sg, min_healthy=0, max_healthy=100
-        )
+        beat_task = self._task_definition("beat", cfg.beat, ["celery", "-A", "finops", "beat"], beat_role)
+        self.beat = self._service("beat", beat_task, cfg.beat, self.worker_sg, min_healthy=0, max_healthy=100)
 
         # --- migrate: a one-off task run by the deploy pipeline before the services move --
         migrate_role = self._task_role("migrate", publish_metrics=False)
-        self.migrate_task = self._task_definition(
-            "migrate", cfg.migrate, MIGRATE_COMMAND, migrate_role, otel=False
-        )
+        self.migrate_task = self._task_definition("migrate", cfg.migrate, MIGRATE_COMMAND, migrate_role, otel=False)
 
     # ------------------------------------------------------------------------------------
 
@@ -256,18 +255,12 @@ class Compute(Construct):
         if s3:
             self.data.bucket.grant_read_write(role)
         if assume_customer_roles:
-            role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["sts:AssumeRole"], resources=[CUSTOMER_ROLE_ARN_PATTERN]
-                )
-            )
+            role.add_to_policy(iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[CUSTOMER_ROLE_ARN_PATTERN]))
         if bedrock:
             profile = cfg.bedrock_inference_profile_arn
             if profile is None:
                 role.add_to_policy(
-                    iam.PolicyStatement(
-                        actions=BEDROCK_ACTIONS, resources=list(cfg.bedrock_foundation_model_arns)
-                    )
+                    iam.PolicyStatement(actions=BEDROCK_ACTIONS, resources=list(cfg.bedrock_foundation_model_arns))
                 )
             else:
                 role.add_to_policy(iam.PolicyStatement(actions=BEDROCK_ACTIONS, resources=[profile]))
@@ -339,9 +332,7 @@ class Compute(Construct):
                 logging=ecs.LogDrivers.aws_logs(stream_prefix="otel", log_group=log_group),
             )
             app.add_container_dependencies(
-                ecs.ContainerDependency(
-                    container=collector, condition=ecs.ContainerDependencyCondition.START
-                )
+                ecs.ContainerDependency(container=collector, condition=ecs.ContainerDependencyCondition.START)
             )
         return task
 
@@ -372,12 +363,8 @@ class Compute(Construct):
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
         )
 
-    def _scale_on_queue_depth(
-        self, service: ecs.FargateService, pool: WorkerPool, size: ServiceSize
-    ) -> None:
-        scaling = service.auto_scale_task_count(
-            min_capacity=size.min_count, max_capacity=size.max_count
-        )
+    def _scale_on_queue_depth(self, service: ecs.FargateService, pool: WorkerPool, size: ServiceSize) -> None:
+        scaling = service.auto_scale_task_count(min_capacity=size.min_count, max_capacity=size.max_count)
         metric: cloudwatch.IMetric
         if len(pool.queues) == 1:
             metric = queue_depth(pool.queues[0])

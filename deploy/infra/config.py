@@ -8,8 +8,9 @@ AWS account (account id, hosted zone, domain, alarm e-mail) come from CDK contex
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 # Placeholders used when no context is given; they are valid in shape so synthesis and
 # cfn-lint work offline, and obviously fake so nobody deploys them by accident.
@@ -128,18 +129,12 @@ class EnvironmentConfig:
     def bedrock_inference_profile_arn(self) -> str | None:
         if not self.is_inference_profile:
             return None
-        return (
-            f"arn:aws:bedrock:{self.region}:{self.account}:inference-profile/"
-            f"{self.bedrock_model_id}"
-        )
+        return f"arn:aws:bedrock:{self.region}:{self.account}:inference-profile/{self.bedrock_model_id}"
 
     @property
     def bedrock_foundation_model_arns(self) -> tuple[str, ...]:
         regions = US_INFERENCE_REGIONS if self.is_inference_profile else (self.region,)
-        return tuple(
-            f"arn:aws:bedrock:{r}::foundation-model/{self.bedrock_foundation_model_id}"
-            for r in regions
-        )
+        return tuple(f"arn:aws:bedrock:{r}::foundation-model/{self.bedrock_foundation_model_id}" for r in regions)
 
 
 def _ctx(context: Mapping[str, Any], key: str) -> str:

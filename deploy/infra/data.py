@@ -23,9 +23,7 @@ REDIS_PORT = 6379
 class Data(Construct):
     """Stateful resources. In production they are retained and deletion-protected."""
 
-    def __init__(
-        self, scope: Construct, id: str, *, cfg: EnvironmentConfig, network: Network
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, cfg: EnvironmentConfig, network: Network) -> None:
         super().__init__(scope, id)
         vpc = network.vpc
         removal = RemovalPolicy.RETAIN if cfg.protect_data else RemovalPolicy.DESTROY
@@ -57,19 +55,14 @@ class Data(Construct):
             removal_policy=removal,
         )
         readers = [
-            rds.ClusterInstance.serverless_v2(f"reader{i + 1}", scale_with_writer=True)
-            for i in range(cfg.db_readers)
+            rds.ClusterInstance.serverless_v2(f"reader{i + 1}", scale_with_writer=True) for i in range(cfg.db_readers)
         ]
         self.cluster = rds.DatabaseCluster(
             self,
             "Db",
             cluster_identifier=cluster_identifier,
-            engine=rds.DatabaseClusterEngine.aurora_postgres(
-                version=rds.AuroraPostgresEngineVersion.VER_16_13
-            ),
-            credentials=rds.Credentials.from_generated_secret(
-                DB_USER, secret_name=f"{cfg.prefix}/database"
-            ),
+            engine=rds.DatabaseClusterEngine.aurora_postgres(version=rds.AuroraPostgresEngineVersion.VER_16_13),
+            credentials=rds.Credentials.from_generated_secret(DB_USER, secret_name=f"{cfg.prefix}/database"),
             default_database_name=DB_NAME,
             writer=rds.ClusterInstance.serverless_v2("writer"),
             readers=readers,
@@ -105,9 +98,7 @@ class Data(Construct):
             # client connections short so pinned connections are returned quickly.
             idle_client_timeout=Duration.minutes(30),
         )
-        self.cluster.connections.allow_default_port_from(
-            self.proxy_security_group, "RDS Proxy to Aurora"
-        )
+        self.cluster.connections.allow_default_port_from(self.proxy_security_group, "RDS Proxy to Aurora")
 
         # --- ElastiCache Redis (broker + cache) ---------------------------------------
         self.redis_auth = secretsmanager.Secret(
@@ -115,9 +106,7 @@ class Data(Construct):
             "RedisAuthToken",
             description=f"{cfg.prefix} Redis AUTH token",
             # AUTH tokens allow printable ASCII except / " @ and space: stay alphanumeric.
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=64, exclude_punctuation=True
-            ),
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
             removal_policy=removal,
         )
         self.redis_security_group = ec2.SecurityGroup(
@@ -150,9 +139,7 @@ class Data(Construct):
             snapshot_retention_limit=7 if cfg.protect_data else 1,
             auto_minor_version_upgrade=True,
         )
-        self.redis.apply_removal_policy(
-            RemovalPolicy.RETAIN if cfg.protect_data else RemovalPolicy.DESTROY
-        )
+        self.redis.apply_removal_policy(RemovalPolicy.RETAIN if cfg.protect_data else RemovalPolicy.DESTROY)
         self.redis_url = (
             f"rediss://{self.redis.attr_primary_end_point_address}:{self.redis.attr_primary_end_point_port}/0"
         )
@@ -178,9 +165,7 @@ class Data(Construct):
     def allow_from(self, peer: ec2.ISecurityGroup) -> None:
         """Let a task security group reach the proxy and Redis (nothing else)."""
         self.proxy.connections.allow_from(peer, ec2.Port.tcp(DB_PORT), "tasks to RDS Proxy")
-        self.redis_security_group.add_ingress_rule(
-            peer, ec2.Port.tcp(REDIS_PORT), "tasks to Redis"
-        )
+        self.redis_security_group.add_ingress_rule(peer, ec2.Port.tcp(REDIS_PORT), "tasks to Redis")
 
 
 _RETENTION = {

@@ -20,9 +20,7 @@ HEALTH_CHECK_PATH = "/healthz"
 class Edge(Construct):
     """Everything between the internet and the web tasks."""
 
-    def __init__(
-        self, scope: Construct, id: str, *, cfg: EnvironmentConfig, network: Network
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, cfg: EnvironmentConfig, network: Network) -> None:
         super().__init__(scope, id)
         # Imported by attributes: a lookup would call AWS at synth time.
         self.zone = route53.HostedZone.from_hosted_zone_attributes(
@@ -98,9 +96,7 @@ class Edge(Construct):
         )
 
 
-def _managed_rule(
-    name: str, priority: int, *, count_only: tuple[str, ...] = ()
-) -> wafv2.CfnWebACL.RuleProperty:
+def _managed_rule(name: str, priority: int, *, count_only: tuple[str, ...] = ()) -> wafv2.CfnWebACL.RuleProperty:
     return wafv2.CfnWebACL.RuleProperty(
         name=name,
         priority=priority,

@@ -29,12 +29,8 @@ class FinOpsStack(Stack):
         self.network = Network(self, "Network", cfg=cfg)
         self.data = Data(self, "Data", cfg=cfg, network=self.network)
         self.edge = Edge(self, "Edge", cfg=cfg, network=self.network)
-        self.compute = Compute(
-            self, "Compute", cfg=cfg, network=self.network, data=self.data, edge=self.edge
-        )
-        self.alarms = Alarms(
-            self, "Alarms", cfg=cfg, edge=self.edge, compute=self.compute, data=self.data
-        )
+        self.compute = Compute(self, "Compute", cfg=cfg, network=self.network, data=self.data, edge=self.edge)
+        self.alarms = Alarms(self, "Alarms", cfg=cfg, edge=self.edge, compute=self.compute, data=self.data)
         # DBProxyTargetGroup takes no Tags, yet the tag aspect would add them.
         untaggable = ["AWS::RDS::DBProxyTargetGroup"]
         for key, value in {"app": "finops", **cfg.tags}.items():
