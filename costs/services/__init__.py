@@ -1,0 +1,1 @@
+"""Writes and external calls of the costs app (one module per area)."""
