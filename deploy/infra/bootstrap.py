@@ -83,6 +83,8 @@ class BootstrapStack(Stack):
             )
         )
         self.repository.grant_pull_push(role)  # includes GetAuthorizationToken on "*"
+        # Lets a re-run skip pushing a tag that already exists (tags are immutable).
+        self.repository.grant(role, "ecr:DescribeImages")
         # Read stack outputs (cluster, subnets, migrate task family).
         role.add_to_policy(
             iam.PolicyStatement(
@@ -90,17 +92,15 @@ class BootstrapStack(Stack):
                 resources=[f"arn:aws:cloudformation:{self.region}:{self.account}:stack/FinOps-*/*"],
             )
         )
-        # Run the migrate task with the new image before the services are updated.
-        # Describe/RegisterTaskDefinition accept no resource ARN: "*" is required.
+        # Run the migrate task with the new image before the services are updated: the
+        # pipeline registers a copy of the migrate task definition with the new image tag.
         role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"],
-                resources=["*"],
-            )
+            # DescribeTaskDefinition accepts no resource ARN: "*" is the only valid value.
+            iam.PolicyStatement(actions=["ecs:DescribeTaskDefinition"], resources=["*"])
         )
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=["ecs:RunTask"],
+                actions=["ecs:RegisterTaskDefinition", "ecs:RunTask"],
                 resources=[f"arn:aws:ecs:{self.region}:{self.account}:task-definition/{APP_NAME}-*-migrate:*"],
             )
         )

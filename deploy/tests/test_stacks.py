@@ -26,7 +26,6 @@ STAR_RESOURCE_ALLOWED = {
     "cloudwatch:PutMetricData",  # only with the namespace condition, checked below
     "ecr:GetAuthorizationToken",
     "ecs:DescribeTaskDefinition",
-    "ecs:RegisterTaskDefinition",
 }
 
 
@@ -560,6 +559,12 @@ def test_deploy_role_can_pass_only_application_roles_to_ecs(templates: dict[str,
         ]
         assert len(task_roles) == 6  # execution role + web, 2 workers, beat, migrate
         assert all(r["Path"] == "/finops-app/" for r in task_roles)
+
+
+def test_deploy_role_runs_and_registers_only_migrate_task_definitions(templates: dict[str, Any]) -> None:
+    (statement,) = statements_with_action(templates["FinOps-Bootstrap"], "ecs:RunTask")
+    assert set(as_list(statement["Action"])) == {"ecs:RunTask", "ecs:RegisterTaskDefinition"}
+    assert statement["Resource"] == "arn:aws:ecs:eu-west-1:123456789012:task-definition/finops-*-migrate:*"
 
 
 def test_single_image_repository_is_immutable_and_scanned(templates: dict[str, Any]) -> None:
