@@ -70,7 +70,7 @@ def _time_zone_choices() -> list[tuple[str, str]]:
 class OrganizationSettingsForm(forms.ModelForm):
     time_zone = forms.ChoiceField(choices=_time_zone_choices)
     default_currency = forms.RegexField(
-        regex=r"^[A-Z]{3}$", max_length=3, error_messages={"invalid": "Use a 3-letter ISO 4217 code, e.g. USD."}
+        regex=r"^[A-Z]{3}$", error_messages={"invalid": "Use a 3-letter ISO 4217 code, e.g. USD."}
     )
 
     class Meta:

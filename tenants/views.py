@@ -110,12 +110,13 @@ def change_member_role(request: HttpRequest, membership_id: int) -> HttpResponse
 def remove_member(request: HttpRequest, membership_id: int) -> HttpResponse:
     target = membership_get(request, membership_id)
     acting = request_membership(request)
+    leaving = target.pk == acting.pk  # compared before delete() clears the pk
     try:
         member_services.membership_remove(membership=target, acting=acting)
     except member_services.MembershipError as error:
         messages.error(request, str(error))
         return redirect("members")
-    if target.pk == acting.pk:
+    if leaving:
         return HttpResponseRedirect(public_url("/"))
     messages.success(request, f"{target.user.email} was removed.")
     return redirect("members")
