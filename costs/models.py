@@ -7,15 +7,21 @@ snake_case; AWS-only figures carry an `x_` prefix as FOCUS extensions do.
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
 
-# Real bills carry up to ~11 decimals per line (FOCUS sample: 0.00000080000); 12 keeps them
-# exact, and 16 integer digits is far beyond any single line or daily sum.
-MONEY = {"max_digits": 28, "decimal_places": 12}
-# Quantities and unit prices show up with 15 decimals in FOCUS exports.
-QUANTITY = {"max_digits": 32, "decimal_places": 15}
+
+def money_field(**options: Any) -> models.DecimalField:
+    """NUMERIC(28,12): real bills carry up to ~11 decimals per line (FOCUS sample: 0.00000080000);
+    12 keeps them exact, and 16 integer digits is far beyond any line or daily sum."""
+    return models.DecimalField(max_digits=28, decimal_places=12, **options)
+
+
+def quantity_field(**options: Any) -> models.DecimalField:
+    """NUMERIC(32,15): quantities and unit prices show up with 15 decimals in FOCUS exports."""
+    return models.DecimalField(max_digits=32, decimal_places=15, **options)
 
 
 class SourceKind(models.TextChoices):
@@ -198,12 +204,12 @@ class CostLineItem(models.Model):
     charge_class = models.CharField(max_length=50, null=True)
     charge_frequency = models.CharField(max_length=50, null=True)
     pricing_category = models.CharField(max_length=50, null=True)
-    pricing_quantity = models.DecimalField(null=True, **QUANTITY)  # type: ignore[call-overload]
+    pricing_quantity = quantity_field(null=True)
     pricing_unit = models.TextField(null=True)
-    consumed_quantity = models.DecimalField(null=True, **QUANTITY)  # type: ignore[call-overload]
+    consumed_quantity = quantity_field(null=True)
     consumed_unit = models.TextField(null=True)
-    list_unit_price = models.DecimalField(null=True, **QUANTITY)  # type: ignore[call-overload]
-    contracted_unit_price = models.DecimalField(null=True, **QUANTITY)  # type: ignore[call-overload]
+    list_unit_price = quantity_field(null=True)
+    contracted_unit_price = quantity_field(null=True)
 
     commitment_discount_id = models.TextField(null=True)
     commitment_discount_type = models.CharField(max_length=100, null=True)
@@ -213,12 +219,12 @@ class CostLineItem(models.Model):
     tags = models.JSONField(null=True)
     billing_currency = models.CharField(max_length=10)
 
-    billed_cost = models.DecimalField(**MONEY)  # type: ignore[call-overload]
-    effective_cost = models.DecimalField(null=True, **MONEY)  # type: ignore[call-overload]
-    list_cost = models.DecimalField(null=True, **MONEY)  # type: ignore[call-overload]
-    contracted_cost = models.DecimalField(null=True, **MONEY)  # type: ignore[call-overload]
-    unblended_cost = models.DecimalField(null=True, **MONEY)  # type: ignore[call-overload]
-    net_unblended_cost = models.DecimalField(null=True, **MONEY)  # type: ignore[call-overload]
+    billed_cost = money_field()
+    effective_cost = money_field(null=True)
+    list_cost = money_field(null=True)
+    contracted_cost = money_field(null=True)
+    unblended_cost = money_field(null=True)
+    net_unblended_cost = money_field(null=True)
 
     class Meta:
         indexes = [models.Index(fields=["source", "billing_period"], name="costs_line_source_period")]
@@ -239,12 +245,12 @@ class DailyCostRollup(models.Model):
     region = models.CharField(max_length=100, blank=True, default="")
     charge_category = models.CharField(max_length=50)
     currency = models.CharField(max_length=10)
-    billed_cost = models.DecimalField(default=0, **MONEY)  # type: ignore[call-overload]
-    effective_cost = models.DecimalField(default=0, **MONEY)  # type: ignore[call-overload]
-    list_cost = models.DecimalField(default=0, **MONEY)  # type: ignore[call-overload]
-    contracted_cost = models.DecimalField(default=0, **MONEY)  # type: ignore[call-overload]
-    unblended_cost = models.DecimalField(default=0, **MONEY)  # type: ignore[call-overload]
-    net_unblended_cost = models.DecimalField(default=0, **MONEY)  # type: ignore[call-overload]
+    billed_cost = money_field(default=0)
+    effective_cost = money_field(default=0)
+    list_cost = money_field(default=0)
+    contracted_cost = money_field(default=0)
+    unblended_cost = money_field(default=0)
+    net_unblended_cost = money_field(default=0)
     row_count = models.BigIntegerField(default=0)
     is_estimate = models.BooleanField(default=False)
 

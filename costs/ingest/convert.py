@@ -1,0 +1,160 @@
+"""Vectorized conversions shared by the mappers: text to timestamps and checked decimal text.
+
+Each conversion runs over a whole batch with Arrow compute; only when a batch fails does a
+slow path look for the first bad row, so the error can name it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from costs.ingest.columns import MONEY, MONEY_LIMIT, QUANTITY_LIMIT, TIMESTAMP
+from costs.ingest.errors import IngestError
+
+_UTC_SUFFIX = r"(Z|[+-]00:?00)$"
+EARLIEST_YEAR = 2000
+LATEST_YEAR = 2100
+
+
+class BatchContext:
+    """Where a batch sits in its file, so errors can say `file, row N, column C`."""
+
+    def __init__(self, file: str, first_row: int) -> None:
+        self.file = file
+        self.first_row = first_row  # 1-based number of the batch's first data row
+
+    def error(self, message: str, *, index: int | None = None, column: str = "") -> IngestError:
+        row = None if index is None else self.first_row + index
+        return IngestError(message, file=self.file, row=row, column=column)
+
+
+def first_failing(values: pa.Array, check: Callable[[Any], bool]) -> tuple[int, Any]:
+    """Slow path: index and value of the first element for which `check` is False."""
+    for index, value in enumerate(values.to_pylist()):
+        if value is not None and not check(value):
+            return index, value
+    return -1, None
+
+
+def _one_timestamp(value: Any) -> bool:
+    try:
+        pc.cast(pc.replace_substring_regex(pa.array([str(value)]), _UTC_SUFFIX, ""), TIMESTAMP)
+        return True
+    except pa.ArrowInvalid:
+        try:
+            pc.cast(pa.array([str(value)]), pa.timestamp("ms", tz="UTC"))
+            return True
+        except pa.ArrowInvalid:
+            return False
+
+
+def to_timestamp(values: pa.Array, ctx: BatchContext, column: str, *, required: bool = False) -> pa.Array:
+    """Any date/time representation seen in bills -> naive UTC timestamp[ms]."""
+    if pa.types.is_timestamp(values.type):
+        if values.type.tz is not None:
+            values = pc.cast(values, pa.timestamp("ms", tz="UTC")).cast(pa.int64()).cast(TIMESTAMP)
+        else:
+            values = pc.cast(values, TIMESTAMP)
+    elif pa.types.is_date(values.type):
+        values = pc.cast(pc.cast(values, pa.date32()), TIMESTAMP)
+    elif pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
+        values = _text_to_timestamp(values, ctx, column)
+    elif pa.types.is_null(values.type):
+        values = pa.nulls(len(values), TIMESTAMP)
+    else:
+        raise ctx.error(f"holds {values.type}, not dates", column=column)
+    if required and values.null_count:
+        index = pc.index(pc.is_null(values), True).as_py()
+        raise ctx.error("is empty but required", index=index, column=column)
+    years = pc.year(values)
+    bad = pc.or_(pc.less(years, EARLIEST_YEAR), pc.greater(years, LATEST_YEAR))
+    if pc.any(bad).as_py():
+        index = pc.index(bad, True).as_py()
+        raise ctx.error(f"has an out-of-range date {values[index].as_py()}", index=index, column=column)
+    return values
+
+
+def _text_to_timestamp(values: pa.Array, ctx: BatchContext, column: str) -> pa.Array:
+    try:
+        return pc.cast(pc.replace_substring_regex(values, _UTC_SUFFIX, ""), TIMESTAMP)
+    except pa.ArrowInvalid:
+        pass
+    try:  # explicit non-UTC offsets
+        return pc.cast(values, pa.timestamp("ms", tz="UTC")).cast(pa.int64()).cast(TIMESTAMP)
+    except pa.ArrowInvalid:
+        index, value = first_failing(values, _one_timestamp)
+        raise ctx.error(f"has an invalid date {value!r}", index=max(index, 0), column=column) from None
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        return Decimal(str(value)).is_finite()
+    except InvalidOperation:
+        return False
+
+
+def to_decimal_text(values: pa.Array, ctx: BatchContext, column: str, *, money: bool = True) -> pa.Array:
+    """Validated decimal text for COPY into NUMERIC: numeric, finite and within the column's range.
+
+    Floats from Parquet become their shortest round-trip text (what the writer meant), never
+    a binary expansion. The range check uses float only for magnitude, never for the value.
+    """
+    limit = MONEY_LIMIT if money else QUANTITY_LIMIT
+    kind = values.type
+    if pa.types.is_null(kind):
+        return pa.nulls(len(values), pa.string())
+    if (
+        pa.types.is_decimal(kind)
+        or pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+    ):
+        text = pc.cast(values, pa.string())
+    else:
+        raise ctx.error(f"holds {kind}, not numbers", column=column)
+    try:
+        magnitude = pc.abs(pc.cast(text, pa.float64()))
+    except pa.ArrowInvalid:
+        index, value = first_failing(text, _is_number)
+        raise ctx.error(f"has a non-numeric value {value!r}", index=max(index, 0), column=column) from None
+    # NaN compares false, so it lands here as well as infinities and huge values.
+    in_range = pc.fill_null(pc.less(magnitude, float(limit)), True)
+    if not pc.all(in_range).as_py():
+        index = pc.index(in_range, False).as_py()
+        value = text[index].as_py()
+        reason = "a non-numeric value" if not _is_number(value) else "an out-of-range value"
+        raise ctx.error(f"has {reason} {value!r}", index=index, column=column)
+    return text
+
+
+def decimal_of(text: pa.Array) -> pa.Array:
+    """Checked decimal text -> decimal128 for exact arithmetic (amortization formulas)."""
+    return pc.cast(text, MONEY, safe=False)
+
+
+def text_of(values: pa.Array) -> pa.Array:
+    return pc.cast(values, pa.string())
+
+
+def string_or_null(values: pa.Array | None, length: int) -> pa.Array:
+    """A string column where empty strings are NULL (Parquet CURs write '' for missing)."""
+    if values is None:
+        return pa.nulls(length, pa.string())
+    if not pa.types.is_string(values.type):
+        values = pc.cast(values, pa.string())
+    return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+
+
+def json_escape(values: pa.Array) -> pa.Array:
+    """Escape text for a JSON string literal (backslash, quote, control characters)."""
+    escaped = pc.replace_substring(values, "\\", "\\\\")
+    escaped = pc.replace_substring(escaped, '"', '\\"')
+    escaped = pc.replace_substring(escaped, "\n", "\\n")
+    escaped = pc.replace_substring(escaped, "\r", "\\r")
+    return pc.replace_substring(escaped, "\t", "\\t")

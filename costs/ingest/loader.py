@@ -1,0 +1,71 @@
+"""COPY canonical Arrow tables into costs_costlineitem (psycopg 3 COPY, CSV text).
+
+Rows are written inside the caller's replacement transaction, tagged with a load id, so
+until it commits nobody sees them, and if the worker dies the rows vanish with it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from costs.ingest.columns import COPY_COLUMNS
+from costs.ingest.convert import BatchContext
+from costs.ingest.errors import IngestError
+
+TABLE = "costs_costlineitem"
+COPY_SQL = f"COPY {TABLE} ({', '.join(COPY_COLUMNS)}) FROM STDIN (FORMAT csv)"
+_WRITE_OPTIONS = pcsv.WriteOptions(include_header=False, quoting_style="needed", batch_size=16_384)
+_LINE = re.compile(r"line (\d+)(?:, column (\w+))?")
+
+
+def billing_period_of(table: pa.Table) -> pa.Array:
+    """First day of the month of BillingPeriodStart, as date32."""
+    start = table.column("billing_period_start")
+    month = pc.floor_temporal(start, unit="month")
+    return pc.cast(month, pa.date32())
+
+
+def with_load_columns(table: pa.Table, *, source_id: int, load_id: int, job_id: int | None) -> pa.Table:
+    n = table.num_rows
+    period = billing_period_of(table)
+    front = {
+        "source_id": pa.array([source_id] * n, pa.int64()),
+        "billing_period": period,
+        "load_id": pa.array([load_id] * n, pa.int64()),
+        "job_id": pa.array([job_id] * n, pa.int64()),
+    }
+    arrays = list(front.values()) + [table.column(i) for i in range(table.num_columns)]
+    return pa.Table.from_arrays(arrays, names=list(front) + table.column_names)
+
+
+def to_csv(table: pa.Table) -> memoryview:
+    buffer = io.BytesIO()
+    pcsv.write_csv(table, buffer, _WRITE_OPTIONS)
+    return buffer.getbuffer()
+
+
+def copy_table(cursor: Any, table: pa.Table, ctx: BatchContext) -> None:
+    """COPY one batch; a row the database rejects becomes an IngestError naming its file row."""
+    data = to_csv(table)
+    try:
+        with cursor.copy(COPY_SQL) as copy:
+            copy.write(data)
+    except psycopg.errors.DataError as exc:
+        raise _copy_error(exc, ctx) from exc
+
+
+def _copy_error(exc: psycopg.Error, ctx: BatchContext) -> IngestError:
+    context = (exc.diag.context or "") if exc.diag else ""
+    match = _LINE.search(context)
+    message = (exc.diag.message_primary if exc.diag else None) or str(exc)
+    if match:
+        column = match.group(2) or ""
+        return ctx.error(f"was rejected by the database: {message}", index=int(match.group(1)) - 1, column=column)
+    return ctx.error(f"was rejected by the database: {message}")

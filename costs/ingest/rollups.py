@@ -1,0 +1,52 @@
+"""Daily rollups: rebuilt from line items for the replaced periods, in the same transaction."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+ROLLUP_DIMENSIONS = (
+    "day",
+    "source_id",
+    "billing_period",
+    "billing_account_id",
+    "sub_account_id",
+    "service_name",
+    "region",
+    "charge_category",
+    "currency",
+)
+BASES = ("billed_cost", "effective_cost", "list_cost", "contracted_cost", "unblended_cost", "net_unblended_cost")
+
+_REBUILD = f"""
+INSERT INTO costs_dailycostrollup ({", ".join(ROLLUP_DIMENSIONS)}, {", ".join(BASES)}, row_count, is_estimate)
+SELECT (charge_period_start AT TIME ZONE 'UTC')::date, source_id, billing_period, billing_account_id,
+       COALESCE(sub_account_id, ''), COALESCE(service_name, ''), COALESCE(region_id, ''),
+       charge_category, billing_currency,
+       {", ".join(f"COALESCE(SUM({basis}), 0)" for basis in BASES)}, COUNT(*), false
+FROM costs_costlineitem
+WHERE source_id = %s AND billing_period = ANY(%s)
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+"""
+
+# Cost Explorer estimates stand in for days no bill covers yet; once a bill covers a day
+# for an account, the estimate for it goes.
+_DROP_ESTIMATES = """
+DELETE FROM costs_dailycostrollup AS estimate
+USING (
+    SELECT DISTINCT day, billing_account_id FROM costs_dailycostrollup
+    WHERE source_id = %s AND billing_period = ANY(%s) AND NOT is_estimate
+) AS covered
+WHERE estimate.is_estimate AND estimate.day = covered.day
+  AND estimate.billing_account_id = covered.billing_account_id
+"""
+
+
+def rollups_rebuild(cursor: Any, *, source_id: int, periods: list[datetime.date]) -> None:
+    """Replace the (non-estimate) rollups of these periods from the current line items."""
+    cursor.execute(
+        "DELETE FROM costs_dailycostrollup WHERE source_id = %s AND billing_period = ANY(%s) AND NOT is_estimate",
+        [source_id, periods],
+    )
+    cursor.execute(_REBUILD, [source_id, periods])
+    cursor.execute(_DROP_ESTIMATES, [source_id, periods])
