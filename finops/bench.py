@@ -1,0 +1,66 @@
+"""`make bench [ONLY=<name>]`: benchmark figures as JSON lines on stdout, nothing else.
+
+Each benchmark runs in a fresh database `finops_bench` on the server named by DATABASE_URL
+and returns its figures with the baseline it measured in the same run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
+
+BENCHMARKS: dict[str, str] = {
+    "tenant_provisioning": "tenants.bench:run",
+    "ingest": "costs.bench:run",
+}
+BENCH_DATABASE = "finops_bench"
+
+
+def _database_fresh() -> None:
+    import psycopg
+
+    base = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/finops")
+    parts = urlsplit(base)
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+        connection.execute(f"CREATE DATABASE {BENCH_DATABASE}")
+    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
+
+
+def _load(target: str) -> Callable[[], list[dict[str, object]]]:
+    module_name, function = target.split(":")
+    return getattr(importlib.import_module(module_name), function)  # type: ignore[no-any-return]
+
+
+def main(argv: list[str]) -> int:
+    only = [name for name in argv if name]
+    unknown = [name for name in only if name not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}", file=sys.stderr)
+        return 2
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "finops.settings")
+    os.environ.setdefault("FINOPS_TESTING", "1")
+    out = sys.stdout
+    # Everything but the figures (Django, migrations, progress) goes to stderr.
+    with contextlib.redirect_stdout(sys.stderr):
+        _database_fresh()
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("prepare_db", verbosity=0)
+        for name in only or list(BENCHMARKS):
+            for figure in _load(BENCHMARKS[name])():
+                print(json.dumps(figure), file=out, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,66 @@
+"""Benchmark `tenant_provisioning`: sign-up POST to a usable organization, against the naive way."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+
+SIGNUPS = 20
+NAIVE_SAMPLES = 5
+
+
+def _signup_seconds(index: int) -> float:
+    client = Client(HTTP_HOST="localhost")
+    started = time.perf_counter()
+    response = client.post(
+        "/signup/",
+        {
+            "organization_name": f"Bench {index}",
+            "slug": f"bench-{index}",
+            "email": f"owner{index}@bench.test",
+            "password": "bench passphrase that is long",
+        },
+    )
+    assert response.status_code == 302, response.status_code
+    handoff = response["Location"].split("localhost", 1)[1].split("/", 1)[1]
+    home = Client(HTTP_HOST=f"bench-{index}.localhost").get("/" + handoff, follow=True)
+    assert home.status_code == 200 and f"Bench {index}".encode() in home.content
+    return time.perf_counter() - started
+
+
+def _naive_seconds(index: int) -> float:
+    """What django-tenants does without a template: CREATE SCHEMA, then every migration."""
+    schema = f"naive_{index}"
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE SCHEMA "{schema}"')
+    call_command("migrate_schemas", tenant=True, schema_name=schema, interactive=False, verbosity=0)
+    elapsed = time.perf_counter() - started
+    connection.set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    return elapsed
+
+
+def run() -> list[dict[str, object]]:
+    from tenants.services.provisioning import public_tenant_ensure
+
+    public_tenant_ensure()
+    ours = [_signup_seconds(i) for i in range(SIGNUPS)]
+    naive = [_naive_seconds(i) for i in range(NAIVE_SAMPLES)]
+    value, baseline = statistics.median(ours), statistics.median(naive)
+    print(f"tenant_provisioning: ours {ours}, naive {naive}", file=sys.stderr)
+    return [
+        {
+            "bench": "tenant_provisioning",
+            "value": round(value, 4),
+            "unit": "s",
+            "baseline": round(baseline, 4),
+            "ratio": round(value / baseline, 4),
+        }
+    ]
