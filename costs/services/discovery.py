@@ -154,7 +154,7 @@ def _is_period_manifest(key: str, root: str) -> bool:
     # Legacy CUR also writes a copy per assembly (<period>/<assemblyId>/…Manifest.json);
     # only the period-level one is current, so deeper copies are ignored.
     match = LEGACY_MANIFEST.match(rest)
-    return bool(match) and match["base"] == ""
+    return match is not None and match["base"] == ""
 
 
 def deliveries_discover(*, source: CostSource, credentials: Credentials | None) -> DiscoveryResult:

@@ -62,7 +62,7 @@ def current_external_id() -> str:
 
 
 def current_session_name() -> str:
-    return aws_sts.session_name_for(connection.schema_name)
+    return aws_sts.session_name_for(connection.schema_name)  # type: ignore[attr-defined]
 
 
 @transaction.atomic

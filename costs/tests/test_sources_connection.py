@@ -177,7 +177,7 @@ def test_role_from_our_template_is_assumable_with_our_external_id(iam_world: Any
 def test_wrong_external_id_is_refused_by_the_trust_policy(iam_world: Any) -> None:
     source = make_source()
     # As if the role had been made for another organization: our ExternalId no longer matches.
-    connection.tenant.external_id = "finops-someone-else"
+    connection.tenant.external_id = "finops-someone-else"  # type: ignore[attr-defined]
     outcome = source_test_connection(source=source)
     assert not outcome.ok
     assert "AccessDenied" in outcome.message

@@ -1,0 +1,155 @@
+"""A source check: discover new deliveries in the customer's bucket, ingest them, fill gaps.
+
+Runs in a worker (tasks.source_check). One check per source at a time: a session-level
+PostgreSQL advisory lock, which the server drops by itself if the worker dies, so a task
+redelivered after a SIGKILL is never locked out by the check it replaces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import BinaryIO
+
+from django.db import connection
+from django.utils import timezone
+
+from costs.aws import AwsCallError, Credentials
+from costs.aws import s3 as aws_s3
+from costs.ingest.delivery import DeliveryFile
+from costs.ingest.jobs import job_create, job_execute
+from costs.models import CostSource, Delivery, IngestionJob, JobStatus, JobTrigger, SourceKind
+from costs.services.cost_explorer import CostExplorerBudgetExceeded, cost_explorer_gap_fill
+from costs.services.discovery import DeliveryCandidate
+from costs.services.sources import (
+    CheckOutcome,
+    SourceError,
+    explain_assume_role_error,
+    explain_s3_error,
+    linked_account_names_refresh,
+    role_arn_validate,
+    source_check_record,
+    source_check_with,
+    source_credentials,
+)
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED = (
+    "Interrupted: the worker stopped before this job finished. Nothing of it was kept; the next check retries it."
+)
+
+
+def _open_binary(path: Path) -> BinaryIO:
+    return path.open("rb")
+
+
+def _lock_key(source: CostSource) -> int:
+    schema = connection.schema_name  # type: ignore[attr-defined]
+    raw = hashlib.blake2b(f"source-check:{schema}:{source.pk}".encode(), digest_size=8).digest()
+    return int.from_bytes(raw, "big", signed=True)
+
+
+@contextmanager
+def source_check_lock(source: CostSource) -> Iterator[bool]:
+    """True when this process now owns the source's check; the lock is held across transactions."""
+    key = _lock_key(source)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        acquired = bool(cursor.fetchone()[0])
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def jobs_interrupted_fail(*, source: CostSource) -> int:
+    """Jobs of this source left queued/running by a dead worker; only call while holding the source lock."""
+    return IngestionJob.objects.filter(
+        source=source,
+        status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
+        trigger__in=[JobTrigger.SCHEDULE, JobTrigger.MANUAL],
+    ).update(status=JobStatus.FAILED, error=INTERRUPTED, finished_at=timezone.now())
+
+
+def delivery_fetch_and_ingest(
+    *, source: CostSource, credentials: Credentials, candidate: DeliveryCandidate, trigger: str, task_id: str = ""
+) -> IngestionJob:
+    """Download the delivery's files to a temporary directory (streaming), then ingest them as one delivery."""
+    job = job_create(source=source, trigger=trigger, files=candidate.keys)
+    IngestionJob.objects.filter(pk=job.pk).update(
+        bytes_total=candidate.bytes_total, delivery_key=candidate.delivery_key, celery_task_id=task_id
+    )
+    with tempfile.TemporaryDirectory(prefix="finops-delivery-") as tmp:
+        files: list[DeliveryFile] = []
+        for index, key in enumerate(candidate.keys):
+            path = Path(tmp) / f"{index:05d}-{key.rsplit('/', 1)[-1]}"
+            try:
+                with path.open("wb") as out:
+                    size = aws_s3.download(credentials=credentials, bucket=source.bucket, key=key, dest=out)
+            except AwsCallError as error:
+                message = f"Could not download s3://{source.bucket}/{key}: " + explain_s3_error(
+                    source=source, error=error, reading=key
+                )
+                IngestionJob.objects.filter(pk=job.pk).update(
+                    status=JobStatus.FAILED, error=message, started_at=timezone.now(), finished_at=timezone.now()
+                )
+                job.refresh_from_db()
+                return job
+            files.append(DeliveryFile(name=key, open=partial(_open_binary, path), size=size))
+        return job_execute(job=job, files=files, format=candidate.format, delivery_key=candidate.delivery_key)
+
+
+def source_check_run(*, source: CostSource, trigger: str = JobTrigger.SCHEDULE, task_id: str = "") -> CheckOutcome:
+    """Check one source: discovery, ingestion of new deliveries, account names, Cost Explorer until the first bill."""
+    if source.kind != SourceKind.AWS_S3:
+        return CheckOutcome(ok=True, message="Nothing to check for this kind of source.")
+    with source_check_lock(source) as acquired:
+        if not acquired:
+            return CheckOutcome(ok=True, message="A check of this source is already running.")
+        jobs_interrupted_fail(source=source)
+        try:
+            role_arn_validate(source.role_arn)
+            credentials = source_credentials(source=source)
+        except SourceError as error:
+            outcome = CheckOutcome(ok=False, message=str(error))
+        except AwsCallError as error:
+            outcome = CheckOutcome(ok=False, message=explain_assume_role_error(source=source, error=error))
+        else:
+            outcome = _run(source=source, credentials=credentials, trigger=trigger, task_id=task_id)
+        source_check_record(source=source, ok=outcome.ok, message=outcome.message)
+        return outcome
+
+
+def _run(*, source: CostSource, credentials: Credentials, trigger: str, task_id: str) -> CheckOutcome:
+    outcome = source_check_with(source=source, credentials=credentials)
+    notes = [outcome.message]
+    ok = outcome.ok
+    failed: list[str] = []
+    for candidate in outcome.discovery.ready if outcome.discovery else []:
+        job = delivery_fetch_and_ingest(
+            source=source, credentials=credentials, candidate=candidate, trigger=trigger, task_id=task_id
+        )
+        if job.status != JobStatus.SUCCEEDED:
+            failed.append(f"{candidate.billing_period:%Y-%m} (job {job.pk}: {job.error})")
+    if failed:
+        ok = False
+        notes.append("Failed deliveries: " + "; ".join(failed) + ".")
+    linked_account_names_refresh(source=source, credentials=credentials)
+    if not Delivery.objects.filter(source=source).exists():
+        # No bill yet: Cost Explorer stands in until the first CUR arrives.
+        try:
+            filled = cost_explorer_gap_fill(source=source, credentials=credentials)
+            notes.append(f"Cost Explorer estimates for {filled.days} days until the first report arrives.")
+        except CostExplorerBudgetExceeded as error:
+            notes.append(str(error))
+        except AwsCallError as error:
+            notes.append(f"Cost Explorer estimates unavailable ({error.code}: {error.message}).")
+    return CheckOutcome(ok=ok, message=" ".join(notes), discovery=outcome.discovery)

@@ -1,0 +1,75 @@
+"""Browser uploads for trials without AWS: store the file, queue its ingestion on the Uploads source.
+
+Files go through Django's default storage, whose keys are already prefixed with the
+organization's schema (finops/storage.py), under uploads/. The worker reads them back from
+the same storage, so this works with local disk in development and S3 in production.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.text import get_valid_filename
+
+from costs.ingest.delivery import DeliveryFile
+from costs.ingest.jobs import job_create, job_execute
+from costs.models import CostSource, IngestionJob, JobStatus, JobTrigger, ReportFormat
+
+ALLOWED_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".snappy.parquet", ".gz.parquet")
+# Settings may override it; browser uploads are for trials, real volumes come from S3.
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+
+
+class UploadError(Exception):
+    """A file we will not accept; the message names the file and the reason."""
+
+
+def upload_max_bytes() -> int:
+    return int(getattr(settings, "COST_UPLOAD_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def upload_validate(*, name: str, size: int | None) -> None:
+    """Raise UploadError for a file name or size we do not accept (checked before anything is stored)."""
+    lowered = name.lower()
+    if not lowered.endswith(ALLOWED_SUFFIXES):
+        raise UploadError(f"{name}: only .csv, .csv.gz and .parquet files (CUR or FOCUS) can be uploaded.")
+    limit = upload_max_bytes()
+    if size is not None and size > limit:
+        raise UploadError(
+            f"{name}: {size / 1024 / 1024:.1f} MB is larger than the {limit // 1024 // 1024} MB upload limit. "
+            "Link your AWS account to ingest larger bills straight from S3."
+        )
+    if size == 0:
+        raise UploadError(f"{name}: the file is empty.")
+
+
+@transaction.atomic
+def upload_create(*, file: UploadedFile) -> IngestionJob:
+    """Store the upload and create its queued job; the caller queues tasks.upload_ingest (with the format) on commit."""
+    name = file.name or "upload"
+    upload_validate(name=name, size=file.size)
+    stored = default_storage.save(f"uploads/{uuid.uuid4().hex}/{get_valid_filename(name)}", file)
+    job = job_create(source=CostSource.objects.uploads(), trigger=JobTrigger.UPLOAD, files=[stored])
+    job.bytes_total = file.size or 0
+    job.save(update_fields=["bytes_total"])
+    return job
+
+
+def _opener(name: str) -> Any:
+    return lambda: default_storage.open(name, "rb")
+
+
+def upload_ingest_run(*, job: IngestionJob, format: str = ReportFormat.AUTO) -> IngestionJob:
+    """Ingest a stored upload (idempotent: a job that already succeeded is left alone)."""
+    if job.status == JobStatus.SUCCEEDED:
+        return job
+    files = [
+        DeliveryFile(name=name.rsplit("/", 1)[-1], open=_opener(name), size=default_storage.size(name))
+        for name in job.files
+    ]
+    return job_execute(job=job, files=files, format=format, delivery_key=f"upload:{job.pk}")
