@@ -38,8 +38,9 @@ APP_ROLE_PATH = "/finops-app/"
 METRIC_NAMESPACE = "FinOps"
 QUEUE_DEPTH_METRIC = "QueueDepth"
 OTEL_COLLECTOR_IMAGE = "public.ecr.aws/aws-observability/aws-otel-collector:v0.47.0"
-# Regions a US cross-region inference profile may route a request to.
-US_INFERENCE_REGIONS = ("us-east-1", "us-east-2", "us-west-2")
+# Regions a cross-region inference profile may route a request to, by its geography
+# prefix. Add a geography here (from the Bedrock docs) before using its profiles.
+INFERENCE_PROFILE_REGIONS = {"us": ("us-east-1", "us-east-2", "us-west-2")}
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,15 @@ class EnvironmentConfig:
     def availability_zones(self) -> list[str]:
         return [f"{self.region}{suffix}" for suffix in self.az_suffixes]
 
+    def __post_init__(self) -> None:
+        if self.is_inference_profile:
+            geography = self.bedrock_model_id.split(".", 1)[0]
+            regions = INFERENCE_PROFILE_REGIONS.get(geography)
+            if regions is None:
+                raise ValueError(f"unknown regions for the {geography!r} inference profile")
+            if self.region not in regions:
+                raise ValueError(f"a {geography!r} inference profile is not callable from {self.region}")
+
     @property
     def is_inference_profile(self) -> bool:
         # Cross-region profiles are the model id prefixed by a geography ("us.", "eu.", ...).
@@ -133,7 +143,10 @@ class EnvironmentConfig:
 
     @property
     def bedrock_foundation_model_arns(self) -> tuple[str, ...]:
-        regions = US_INFERENCE_REGIONS if self.is_inference_profile else (self.region,)
+        if self.is_inference_profile:
+            regions = INFERENCE_PROFILE_REGIONS[self.bedrock_model_id.split(".", 1)[0]]
+        else:
+            regions = (self.region,)
         return tuple(f"arn:aws:bedrock:{r}::foundation-model/{self.bedrock_foundation_model_id}" for r in regions)
 
 

@@ -54,6 +54,10 @@ class Data(Construct):
             retention=self.log_retention,
             removal_policy=removal,
         )
+        # Made here (not by the cluster) so it follows the data's removal policy: a retained
+        # production cluster must not lose its credentials with the stack.
+        db_secret = rds.DatabaseSecret(self, "DbSecret", username=DB_USER, secret_name=f"{cfg.prefix}/database")
+        db_secret.apply_removal_policy(removal)
         readers = [
             rds.ClusterInstance.serverless_v2(f"reader{i + 1}", scale_with_writer=True) for i in range(cfg.db_readers)
         ]
@@ -62,7 +66,7 @@ class Data(Construct):
             "Db",
             cluster_identifier=cluster_identifier,
             engine=rds.DatabaseClusterEngine.aurora_postgres(version=rds.AuroraPostgresEngineVersion.VER_16_13),
-            credentials=rds.Credentials.from_generated_secret(DB_USER, secret_name=f"{cfg.prefix}/database"),
+            credentials=rds.Credentials.from_secret(db_secret),
             default_database_name=DB_NAME,
             writer=rds.ClusterInstance.serverless_v2("writer"),
             readers=readers,

@@ -24,7 +24,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 # Distinct from the defaults, so a test cannot pass by reading a hard-coded default.
 CONTEXT = {
     "account": "123456789012",
-    "region": "eu-west-1",
+    "region": "us-west-2",
     "domain": "costs.example.org",
     "hostedZoneId": "Z0TESTZONE12345",
     "hostedZoneName": "costs.example.org",

@@ -49,6 +49,11 @@ def test_an_inference_profile_grants_the_profile_and_its_routed_models() -> None
     }
 
 
+def test_an_inference_profile_outside_its_geography_is_refused() -> None:
+    with pytest.raises(ValueError, match="not callable from eu-west-1"):
+        environments({"bedrockModelId": "us.anthropic.claude-sonnet-4-20250514-v1:0", "region": "eu-west-1"})
+
+
 def test_unsupported_log_retention_fails_at_synthesis() -> None:
     from infra.data import retention_days
 

@@ -120,12 +120,12 @@ def test_no_iam_statement_grants_everything(templates: dict[str, Any], stack: st
 def test_vpc_spans_two_azs_with_endpoints(templates: dict[str, Any], stack: str) -> None:
     t = templates[stack]
     azs = {s["Properties"]["AvailabilityZone"] for s in resources(t, "AWS::EC2::Subnet").values()}
-    assert azs == {"eu-west-1a", "eu-west-1b"}
+    assert azs == {"us-west-2a", "us-west-2b"}
     found = set()
     for endpoint in resources(t, "AWS::EC2::VPCEndpoint").values():
         name = endpoint["Properties"]["ServiceName"]
         # Either "com.amazonaws.<region>.<svc>" or a Join ending in ".<svc>".
-        suffix = name["Fn::Join"][1][-1] if isinstance(name, dict) else name.removeprefix("com.amazonaws.eu-west-1")
+        suffix = name["Fn::Join"][1][-1] if isinstance(name, dict) else name.removeprefix("com.amazonaws.us-west-2")
         found.add((suffix, endpoint["Properties"]["VpcEndpointType"]))
     assert found == {
         (".s3", "Gateway"),
@@ -272,6 +272,9 @@ def test_production_database_is_protected_and_retained(templates: dict[str, Any]
     assert bucket["DeletionPolicy"] == "Retain"
     _, redis = one(t, "AWS::ElastiCache::ReplicationGroup")
     assert redis["DeletionPolicy"] == "Retain"
+    # The retained cluster keeps its credentials (and every other secret) too.
+    for secret in resources(t, "AWS::SecretsManager::Secret").values():
+        assert secret["DeletionPolicy"] == "Retain"
 
 
 def test_staging_database_is_neither_protected_nor_retained(templates: dict[str, Any]) -> None:
@@ -564,7 +567,7 @@ def test_deploy_role_can_pass_only_application_roles_to_ecs(templates: dict[str,
 def test_deploy_role_runs_and_registers_only_migrate_task_definitions(templates: dict[str, Any]) -> None:
     (statement,) = statements_with_action(templates["FinOps-Bootstrap"], "ecs:RunTask")
     assert set(as_list(statement["Action"])) == {"ecs:RunTask", "ecs:RegisterTaskDefinition"}
-    assert statement["Resource"] == "arn:aws:ecs:eu-west-1:123456789012:task-definition/finops-*-migrate:*"
+    assert statement["Resource"] == "arn:aws:ecs:us-west-2:123456789012:task-definition/finops-*-migrate:*"
 
 
 def test_single_image_repository_is_immutable_and_scanned(templates: dict[str, Any]) -> None:
