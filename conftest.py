@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 
-
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
     from tenants.services.provisioning import public_tenant_ensure, template_schema_rebuild

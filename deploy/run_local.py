@@ -100,7 +100,16 @@ def manage(env: dict[str, str], *args: str, capture: bool = False) -> str:
 def demo_organization(env: dict[str, str]) -> None:
     """Create the demo organization once (and load its demo costs); print how to sign in."""
     credentials = VAR / "demo-credentials.txt"
-    exists = manage(env, "shell", "-c", f"from tenants.models import Organization as O; print(O.objects.filter(slug='{DEMO_SLUG}').exists())", capture=True).strip() == "True"  # noqa: E501
+    exists = (
+        manage(
+            env,
+            "shell",
+            "-c",
+            f"from tenants.models import Organization as O; print(O.objects.filter(slug='{DEMO_SLUG}').exists())",
+            capture=True,
+        ).strip()
+        == "True"
+    )  # noqa: E501
     if not exists:
         password = secrets.token_urlsafe(12)
         manage(env, "create_org", "--slug", DEMO_SLUG, "--name", "Demo Corp", "--owner-email", DEMO_EMAIL,

@@ -12,9 +12,10 @@ import os
 from typing import Any
 
 from celery import Task
-from django.db import connection
 from tenant_schemas_celery.app import CeleryApp
 from tenant_schemas_celery.task import TenantTask
+
+from finops.db import current_schema
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "finops.settings")
 
@@ -35,7 +36,7 @@ class TenantOnlyTask(TenantTask):
     abstract = True
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        schema = connection.schema_name
+        schema = current_schema()
         if not schema or schema == "public":
             raise TenantRequiredError(f"{self.name} is a tenant task and was sent without an organization schema")
         return super().__call__(*args, **kwargs)

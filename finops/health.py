@@ -9,10 +9,12 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from finops.db import use_public_schema
+
 
 def _database_ok() -> bool:
     try:
-        connection.set_schema_to_public()
+        use_public_schema()
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         return True
@@ -35,7 +37,7 @@ def _migrations_applied() -> bool:
     from django.db.migrations.executor import MigrationExecutor
 
     try:
-        connection.set_schema_to_public()
+        use_public_schema()
         executor = MigrationExecutor(connection)
         return not executor.migration_plan(executor.loader.graph.leaf_nodes())
     except Exception:  # noqa: BLE001

@@ -7,12 +7,12 @@ import logging
 from collections.abc import Iterator
 from contextvars import ContextVar
 
-_context: ContextVar[dict[str, str | None]] = ContextVar("finops_log_context", default={})
+_context: ContextVar[dict[str, str | None] | None] = ContextVar("finops_log_context", default=None)
 
 
 @contextlib.contextmanager
 def request_context(**values: str | None) -> Iterator[None]:
-    token = _context.set({**_context.get(), **values})
+    token = _context.set({**(_context.get() or {}), **values})
     try:
         yield
     finally:
@@ -21,11 +21,11 @@ def request_context(**values: str | None) -> Iterator[None]:
 
 def bind(**values: str | None) -> None:
     """Add values (e.g. the user once authenticated) to the current context."""
-    _context.set({**_context.get(), **values})
+    _context.set({**(_context.get() or {}), **values})
 
 
 class RequestContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         for key in ("request_id", "organization", "user"):
-            setattr(record, key, _context.get().get(key))
+            setattr(record, key, (_context.get() or {}).get(key))
         return True

@@ -7,12 +7,13 @@ connection's current schema, not from anything the request supplies.
 from __future__ import annotations
 
 from django.core.files.storage import FileSystemStorage
-from django.db import connection
 from storages.backends.s3 import S3Storage
+
+from finops.db import current_schema
 
 
 def tenant_prefix() -> str:
-    schema = connection.schema_name
+    schema = current_schema()
     if not schema or schema == "public":
         raise RuntimeError("tenant file storage used outside an organization's schema")
     return f"tenants/{schema}"

@@ -10,6 +10,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
+from finops.db import use_public_schema
+
 SIGNUPS = 20
 NAIVE_SAMPLES = 5
 
@@ -41,7 +43,7 @@ def _naive_seconds(index: int) -> float:
         cursor.execute(f'CREATE SCHEMA "{schema}"')
     call_command("migrate_schemas", tenant=True, schema_name=schema, interactive=False, verbosity=0)
     elapsed = time.perf_counter() - started
-    connection.set_schema_to_public()
+    use_public_schema()
     with connection.cursor() as cursor:
         cursor.execute(f'DROP SCHEMA "{schema}" CASCADE')
     return elapsed

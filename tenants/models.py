@@ -125,3 +125,6 @@ class LoginHandoff(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Sign-in hand-off for {self.user_id} to {self.organization_id}"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
+from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -44,7 +47,7 @@ def handoff(request: HttpRequest) -> HttpResponse:
     if user is None:
         messages.error(request, "That sign-in link has expired or was already used. Please sign in.")
         return redirect("account_login")
-    login(request, user, backend=BACKEND)
+    login(request, cast(User, user), backend=BACKEND)
     return redirect("home")
 
 
@@ -52,7 +55,7 @@ def switch_organization(request: HttpRequest, slug: str) -> HttpResponse:
     organization = user_organizations(request.user).filter(slug=slug).first()
     if organization is None:
         raise Http404("No such organization")
-    return HttpResponseRedirect(handoff_url_create(user=request.user, organization=organization))
+    return HttpResponseRedirect(handoff_url_create(user=cast(User, request.user), organization=organization))
 
 
 def members(request: HttpRequest) -> HttpResponse:
@@ -73,14 +76,14 @@ def invite_member(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     form = InviteForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(request, "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items()))
         return redirect("members")
     try:
         member_services.invitation_create(
             organization=membership.organization,
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
-            invited_by=request.user,
+            invited_by=cast(User, request.user),
         )
     except member_services.MembershipError as error:
         messages.error(request, str(error))
@@ -157,7 +160,9 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
 
     form = AcceptInvitationNewUserForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and form.is_valid():
-        user = member_services.user_create_for_invitation(email=invitation.email, password=form.cleaned_data["password"])
+        user = member_services.user_create_for_invitation(
+            email=invitation.email, password=form.cleaned_data["password"]
+        )
         return _accept(request, token, user)
     context["form"] = form
     return render(request, "tenants/invitation_accept.html", context)

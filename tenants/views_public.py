@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -31,7 +34,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         try:
             with transaction.atomic():
                 if signed_in:
-                    user = request.user
+                    user = cast(User, request.user)
                 else:
                     user = get_user_model().objects.create_user(
                         username=data["email"], email=data["email"], password=data["password"]
@@ -70,4 +73,4 @@ def go_to_organization(request: HttpRequest, slug: str) -> HttpResponse:
     organization = user_organizations(request.user).filter(slug=slug).first()
     if organization is None:
         raise Http404("No such organization")
-    return HttpResponseRedirect(handoff_url_create(user=request.user, organization=organization))
+    return HttpResponseRedirect(handoff_url_create(user=cast(User, request.user), organization=organization))

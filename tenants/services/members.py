@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -31,9 +31,7 @@ def _owners_locked(organization: Organization) -> int:
 
 
 @transaction.atomic
-def invitation_create(
-    *, organization: Organization, email: str, role: str, invited_by: AbstractBaseUser
-) -> tuple[Invitation, str]:
+def invitation_create(*, organization: Organization, email: str, role: str, invited_by: User) -> tuple[Invitation, str]:
     """Invite someone by email; returns the invitation and the link sent to them."""
     email = email.strip().lower()
     if role not in Role.values:
@@ -87,7 +85,7 @@ def invitation_for_token(*, organization: Organization, token: str) -> Invitatio
 
 
 @transaction.atomic
-def invitation_accept(*, organization: Organization, token: str, user: AbstractBaseUser) -> Membership:
+def invitation_accept(*, organization: Organization, token: str, user: User) -> Membership:
     """Use an invitation (once) to make `user` a member."""
     invitation = invitation_for_token(organization=organization, token=token)
     # Claim the row with a conditional update so two clicks cannot both accept it.
@@ -104,7 +102,7 @@ def invitation_accept(*, organization: Organization, token: str, user: AbstractB
     return membership
 
 
-def user_create_for_invitation(*, email: str, password: str) -> AbstractBaseUser:
+def user_create_for_invitation(*, email: str, password: str) -> User:
     user_model = get_user_model()
     user = user_model.objects.create_user(username=email, email=email, password=password)
     from allauth.account.models import EmailAddress

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection, transaction
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists
 
+from finops.db import use_public_schema
 from tenants.models import Domain, Membership, Organization, Role, organization_host
 from tenants.slugs import schema_name_for, validate_slug
 
@@ -37,7 +38,7 @@ def template_schema_rebuild(*, verbosity: int = 0) -> None:
         cursor.execute(f'DROP SCHEMA IF EXISTS "{template}" CASCADE')
         cursor.execute(f'CREATE SCHEMA "{template}"')
     call_command("migrate_schemas", tenant=True, schema_name=template, interactive=False, verbosity=verbosity)
-    connection.set_schema_to_public()
+    use_public_schema()
 
 
 def _schema_clone_from_template(schema_name: str) -> None:
@@ -47,11 +48,11 @@ def _schema_clone_from_template(schema_name: str) -> None:
         template_schema_rebuild()
     # DATA mode also copies django_migrations, so the clone is recorded as fully migrated.
     CloneSchema().clone_schema(template, schema_name, "DATA")
-    connection.set_schema_to_public()
+    use_public_schema()
 
 
 @transaction.atomic
-def organization_create(*, name: str, slug: str, owner: AbstractBaseUser) -> Organization:
+def organization_create(*, name: str, slug: str, owner: User) -> Organization:
     """Create an organization, its schema, its host and its owner membership, all or nothing.
 
     Schema DDL is transactional in PostgreSQL, so a failure anywhere leaves no orphan schema
@@ -73,5 +74,5 @@ def organization_delete(*, organization: Organization) -> None:
     """Delete an organization with its schema (all its data) and memberships."""
     if organization.is_public:
         raise ValueError("the public tenant cannot be deleted")
-    connection.set_schema_to_public()
+    use_public_schema()
     organization.delete(force_drop=True)

@@ -46,7 +46,9 @@ def test_the_route_list_covers_the_organization_pages() -> None:
 
 
 @pytest.mark.parametrize("path", CLOSED_TO_NON_MEMBERS)
-def test_a_user_of_another_organization_gets_404_everywhere(path: str, shared_worlds: Any, db: Any, client_for: Any) -> None:
+def test_a_user_of_another_organization_gets_404_everywhere(
+    path: str, shared_worlds: Any, db: Any, client_for: Any
+) -> None:
     org_a, org_b = shared_worlds
     stranger = client_for(org_b.owner, org_a)
     assert stranger.get(path).status_code == 404
@@ -74,9 +76,7 @@ def test_an_unknown_page_and_a_strangers_page_look_the_same(org_a: Any, org_b: A
     assert member_missing.templates[0].name == stranger.templates[0].name == "404.html"
 
 
-def test_a_member_cannot_reach_another_organizations_membership_by_id(
-    org_a: Any, org_b: Any, client_for: Any
-) -> None:
+def test_a_member_cannot_reach_another_organizations_membership_by_id(org_a: Any, org_b: Any, client_for: Any) -> None:
     from tenants.models import Membership
 
     victim = Membership.objects.get(organization=org_b.organization, user=org_b.viewer)

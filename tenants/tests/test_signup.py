@@ -4,9 +4,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django_tenants.utils import schema_exists
 
+from finops.db import use_public_schema
 from tenants.models import Domain, Membership, Organization
 
 GOOD = {
@@ -102,7 +102,7 @@ def test_a_failure_halfway_through_provisioning_leaves_no_schema_and_no_rows(
     with pytest.raises(RuntimeError, match="disk full"):
         post_signup(public_client)
 
-    connection.set_schema_to_public()
+    use_public_schema()
     assert_nothing_created()
     assert not Domain.objects.filter(domain="initech.localhost").exists()
 
@@ -135,5 +135,7 @@ def test_create_org_command_rejects_a_reserved_slug(db: Any) -> None:
     from django.core.management import CommandError, call_command
 
     with pytest.raises(CommandError, match="reserved"):
-        call_command("create_org", slug="api", name="API", owner_email="x@api.test", owner_password="long enough pass 1")
+        call_command(
+            "create_org", slug="api", name="API", owner_email="x@api.test", owner_password="long enough pass 1"
+        )
     assert not get_user_model().objects.filter(email="x@api.test").exists()
