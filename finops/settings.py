@@ -12,6 +12,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from finops.secrets import env_or_secret
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -29,7 +31,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DEBUG")
 TESTING = env_bool("FINOPS_TESTING")
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
+SECRET_KEY = env_or_secret("SECRET_KEY")
 if not SECRET_KEY:
     if not (DEBUG or TESTING):
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
@@ -122,13 +124,34 @@ WSGI_APPLICATION = "finops.wsgi.application"
 # Database and cache
 # ---------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/finops")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+if os.environ.get("DATABASE_HOST"):
+    # In ECS the parts arrive separately: host/port/name as plain values, user and
+    # password injected from Secrets Manager (or read through their *_SECRET_ARN).
+    DATABASES = {
+        "default": {
+            "HOST": os.environ["DATABASE_HOST"],
+            "PORT": os.environ.get("DATABASE_PORT", "5432"),
+            "NAME": os.environ.get("DATABASE_NAME", "finops"),
+            "USER": env_or_secret("DATABASE_USER", key="username"),
+            "PASSWORD": env_or_secret("DATABASE_PASSWORD", key="password"),
+            "CONN_MAX_AGE": 60,
+            "OPTIONS": {"sslmode": os.environ.get("DATABASE_SSLMODE", "require")},
+        }
+    }
+else:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+DATABASES["default"]["ENGINE"] = os.environ.get("DATABASE_ENGINE", "django_tenants.postgresql_backend")
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("TEST_DATABASE_NAME", "test_finops")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+_REDIS_PASSWORD = env_or_secret("REDIS_PASSWORD")
+if _REDIS_PASSWORD and "@" not in REDIS_URL:
+    # ElastiCache's AUTH token is injected on its own; it is alphanumeric, so no escaping.
+    _scheme, _rest = REDIS_URL.split("://", 1)
+    REDIS_URL = f"{_scheme}://:{_REDIS_PASSWORD}@{_rest}"
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
