@@ -1,9 +1,30 @@
+"""Pages of the costs app: Accounts (linked AWS exports, uploads, ingestion jobs). Costs/Anomalies are placeholders."""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from typing import Any
+from urllib.parse import urlencode
 
-from tenants.access import request_membership
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from costs import tasks
+from costs.access import job_get, source_get
+from costs.cloudformation import TEMPLATE_FILENAME, quick_create_url, role_template_json
+from costs.forms import SourceEditForm, SourceForm, UploadForm
+from costs.models import CostSource, IngestionJob, JobStatus, LinkedAccount, SourceKind
+from costs.services import sources as source_services
+from costs.services.uploads import upload_create, upload_max_bytes
+from tenants.access import request_membership, require_manager
+from tenants.models import public_url
+
+JOB_HISTORY = 50
+ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 def section(request: HttpRequest, title: str) -> HttpResponse:
@@ -19,5 +40,159 @@ def anomalies(request: HttpRequest) -> HttpResponse:
     return section(request, "Anomalies")
 
 
+def _template_url() -> str:
+    # AWS's quick-create link needs a URL the console can fetch without our session cookie:
+    # the generic template (no organization data) on the public site, or a copy in S3.
+    return getattr(settings, "CLOUDFORMATION_TEMPLATE_URL", "") or public_url(f"/aws/{TEMPLATE_FILENAME}")
+
+
 def accounts(request: HttpRequest) -> HttpResponse:
-    return section(request, "Accounts")
+    membership = request_membership(request)
+    organization = membership.organization
+    context = {
+        "membership": membership,
+        "sources": CostSource.objects.all(),
+        "linked_accounts": LinkedAccount.objects.all(),
+        "recent_jobs": IngestionJob.objects.select_related("source")[:10],
+        "external_id": organization.external_id,
+        "aws_account_id": settings.FINOPS_AWS_ACCOUNT_ID,
+        "role_path": settings.CUSTOMER_ROLE_PATH,
+        "template_url": _template_url(),
+        "quick_create_url": quick_create_url(template_url=_template_url(), external_id=organization.external_id),
+    }
+    return render(request, "costs/accounts.html", context)
+
+
+@require_GET
+def cloudformation_template(request: HttpRequest) -> HttpResponse:
+    """This organization's template: its ExternalId (and bucket/prefix, when given) as parameter defaults."""
+    organization = request_membership(request).organization
+    body = role_template_json(
+        external_id=organization.external_id,
+        bucket=request.GET.get("bucket", "")[:63],
+        prefix=request.GET.get("prefix", "")[:1024],
+    )
+    response = HttpResponse(body, content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="{TEMPLATE_FILENAME}"'
+    return response
+
+
+@require_GET
+def cloudformation_template_public(request: HttpRequest) -> HttpResponse:
+    """The generic template for the console's quick-create link: no organization data in it."""
+    return HttpResponse(role_template_json(), content_type="application/json")
+
+
+@require_manager
+def source_add(request: HttpRequest) -> HttpResponse:
+    membership = request_membership(request)
+    form = SourceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        source = source_services.source_create(**form.cleaned_data)
+        messages.success(request, f"Linked {source.name}. Test the connection to see what we can find.")
+        return redirect("cost_source", source_id=source.pk)
+    context = {"form": form, "membership": membership, "external_id": membership.organization.external_id}
+    return render(request, "costs/source_form.html", context)
+
+
+@require_manager
+def source_edit(request: HttpRequest, source_id: int) -> HttpResponse:
+    source = source_get(request, source_id)
+    if source.kind != SourceKind.AWS_S3:
+        messages.error(request, "Only AWS export sources have settings to edit.")
+        return redirect("cost_source", source_id=source.pk)
+    initial = {f: getattr(source, f) for f in ("name", "role_arn", "bucket", "prefix", "export_name", "format")}
+    form = SourceEditForm(request.POST or None, initial={**initial, "is_active": source.is_active})
+    if request.method == "POST" and form.is_valid():
+        source_services.source_update(source=source, **form.cleaned_data)
+        messages.success(request, "Saved. Test the connection again to check the new settings.")
+        return redirect("cost_source", source_id=source.pk)
+    return render(request, "costs/source_form.html", {"form": form, "source": source})
+
+
+def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
+    membership = request_membership(request)
+    source = source_get(request, source_id)
+    context: dict[str, Any] = {
+        "membership": membership,
+        "source": source,
+        "jobs": source.jobs.all()[:JOB_HISTORY],
+        "deliveries": source.deliveries.all()[:24],
+    }
+    if source.kind == SourceKind.AWS_S3:
+        query = urlencode({"bucket": source.bucket, "prefix": source.prefix})
+        context["template_download"] = f"{reverse('cost_cloudformation')}?{query}"
+        context["quick_create_url"] = quick_create_url(
+            template_url=_template_url(),
+            external_id=membership.organization.external_id,
+            bucket=source.bucket,
+            prefix=source.prefix,
+        )
+    return render(request, "costs/source_detail.html", context)
+
+
+@require_POST
+@require_manager
+def source_test(request: HttpRequest, source_id: int) -> HttpResponse:
+    source = source_get(request, source_id)
+    outcome = source_services.source_test_connection(source=source)
+    (messages.success if outcome.ok else messages.error)(request, outcome.message)
+    return redirect("cost_source", source_id=source.pk)
+
+
+@require_POST
+@require_manager
+def source_check_now(request: HttpRequest, source_id: int) -> HttpResponse:
+    source = source_get(request, source_id)
+    if source.kind != SourceKind.AWS_S3:
+        messages.error(request, "Only AWS export sources are checked; uploads are ingested when uploaded.")
+        return redirect("cost_source", source_id=source.pk)
+    transaction.on_commit(lambda: tasks.source_check.delay(source.pk, "manual"))
+    messages.success(request, "Check queued. New deliveries appear below as jobs.")
+    return redirect("cost_source", source_id=source.pk)
+
+
+@require_manager
+def upload(request: HttpRequest) -> HttpResponse:
+    membership = request_membership(request)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        job = upload_create(file=form.cleaned_data["file"])
+        fmt = form.cleaned_data["format"]
+        transaction.on_commit(lambda: tasks.upload_ingest.delay(job.pk, fmt))
+        messages.success(request, "Uploaded. The file is being ingested.")
+        return redirect("cost_job", job_id=job.pk)
+    context = {"form": form, "membership": membership, "max_mb": upload_max_bytes() // 1024 // 1024}
+    return render(request, "costs/upload.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _job_state(job: IngestionJob) -> dict[str, Any]:
+    duration = job.duration
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "progress": round(job.progress, 4),
+        "rows": job.rows,
+        "bytes_done": job.bytes_done,
+        "bytes_total": job.bytes_total,
+        "duration_seconds": round(duration.total_seconds(), 1) if duration is not None else None,
+        "billing_periods": job.billing_periods,
+        "error": job.error,
+        "active": job.status in ACTIVE,
+    }
+
+
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    membership = request_membership(request)
+    job = job_get(request, job_id)
+    context = {"membership": membership, "job": job, "state": _job_state(job), "active": job.status in ACTIVE}
+    return render(request, "costs/job_detail.html", context)
+
+
+@require_GET
+def job_progress(request: HttpRequest, job_id: int) -> JsonResponse:
+    job = job_get(request, job_id)
+    response = JsonResponse(_job_state(job))
+    response["Cache-Control"] = "no-store"
+    return response
