@@ -38,7 +38,8 @@ XRAY_ACTIONS = [
 BEDROCK_ACTIONS = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
 
 WEB_COMMAND = ["gunicorn", "finops.wsgi:application", "--config", "deploy/gunicorn.conf.py"]
-MIGRATE_COMMAND = ["python", "manage.py", "migrate_schemas"]
+# prepare_db: shared and tenant migrations, the public tenant, and the sign-up template schema.
+MIGRATE_COMMAND = ["python", "manage.py", "prepare_db"]
 # Liveness only: any HTTP answer (even 503 while the database is away) means gunicorn is
 # alive; a refused or hung connection is not. Readiness (200 from /healthz, which checks
 # the database and Redis) is the ALB target group's job. No curl needed in the image.

@@ -332,7 +332,7 @@ def test_services_run_the_expected_commands(templates: dict[str, Any], stack: st
         "worker-ingest": ["celery", "-A", "finops", "worker", "-Q", "ingest"],
         "worker-ai": ["celery", "-A", "finops", "worker", "-Q", "ai,default"],
         "beat": ["celery", "-A", "finops", "beat"],
-        "migrate": ["python", "manage.py", "migrate_schemas"],
+        "migrate": ["python", "manage.py", "prepare_db"],
     }
     for name, command in commands.items():
         app = container(task_definition(t, name), name)
