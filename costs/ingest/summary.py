@@ -28,7 +28,8 @@ class IngestSummary:
         data = asdict(self)
         data["totals"] = {
             period: {
-                currency: {basis: str(amount) for basis, amount in bases.items()} for currency, bases in cur.items()
+                currency: {basis: format(amount, "f") for basis, amount in bases.items()}
+                for currency, bases in cur.items()
             }
             for period, cur in self.totals.items()
         }

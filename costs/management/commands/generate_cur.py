@@ -1,0 +1,45 @@
+"""`manage.py generate_cur`: deterministic demo bills (CUR 2.0 Parquet or legacy CSV.gz) with manifests."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from costs.demo.generator import cur_generate
+
+
+def _month(value: str) -> datetime.date:
+    try:
+        return datetime.datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        raise CommandError(f"--start must be YYYY-MM, got {value!r}") from None
+
+
+class Command(BaseCommand):
+    help = "Write realistic demo cost reports for a fictional company; prints a JSON summary."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--out", required=True, type=Path)
+        parser.add_argument("--format", default="cur2", choices=["cur2", "cur-legacy", "cur_legacy"])
+        parser.add_argument("--rows", type=int, default=None, help="about this many lines in total")
+        parser.add_argument("--months", type=int, default=None, help="billing periods (default 1)")
+        parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument("--start", default=None, help="first billing period YYYY-MM (default: ends this month)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        months = options["months"] or 1
+        if months < 1 or (options["rows"] is not None and options["rows"] < 1):
+            raise CommandError("--months and --rows must be positive")
+        result = cur_generate(
+            out=options["out"],
+            format=options["format"],
+            months=months,
+            rows=options["rows"],
+            seed=options["seed"],
+            start=_month(options["start"]) if options["start"] else None,
+        )
+        self.stdout.write(json.dumps(result.as_json()))
