@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -127,7 +128,7 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5
 if os.environ.get("DATABASE_HOST"):
     # In ECS the parts arrive separately: host/port/name as plain values, user and
     # password injected from Secrets Manager (or read through their *_SECRET_ARN).
-    DATABASES = {
+    DATABASES: dict[str, dict[str, Any]] = {
         "default": {
             "HOST": os.environ["DATABASE_HOST"],
             "PORT": os.environ.get("DATABASE_PORT", "5432"),
@@ -139,10 +140,10 @@ if os.environ.get("DATABASE_HOST"):
         }
     }
 else:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {"default": dict(dj_database_url.parse(DATABASE_URL, conn_max_age=60))}
 DATABASES["default"]["ENGINE"] = os.environ.get("DATABASE_ENGINE", "django_tenants.postgresql_backend")
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("TEST_DATABASE_NAME", "test_finops")
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_finops")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -6,6 +6,9 @@ connection's current schema, not from anything the request supplies.
 
 from __future__ import annotations
 
+import os
+
+from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from storages.backends.s3 import S3Storage
 
@@ -20,8 +23,15 @@ def tenant_prefix() -> str:
 
 
 class TenantFileSystemStorage(FileSystemStorage):
-    def path(self, name: str) -> str:
-        return super().path(f"{tenant_prefix()}/{name}")
+    # Django caches these per storage instance; they must follow the current schema instead.
+    @property  # type: ignore[override]
+    def base_location(self) -> str:
+        root = self._value_or_setting(self._location, settings.MEDIA_ROOT)  # type: ignore[attr-defined]
+        return os.path.join(root, tenant_prefix())
+
+    @property  # type: ignore[override]
+    def location(self) -> str:
+        return os.path.abspath(self.base_location)
 
 
 class TenantS3Storage(S3Storage):
