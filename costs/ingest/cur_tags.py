@@ -57,16 +57,14 @@ def tags_from_map(values: pa.Array) -> pa.Array:
         return pa.nulls(n, pa.string())
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
-    lengths = pc.fill_null(pc.list_value_length(values), 0)
-    entries = pc.list_flatten(values)
-    keys = entries.field("key")
-    keys = pc.replace_substring_regex(keys, "^user_", "")
+    if values.offset:
+        values = pa.concat_arrays([values])  # rebased copy: offsets and children start at 0
+    offsets = values.offsets
+    lengths = pc.subtract(offsets[1:], offsets[:-1])
+    keys = pc.replace_substring_regex(values.keys, "^user_", "")
     keys = pc.replace_substring_regex(keys, "^aws_", "aws:")
-    items = pc.fill_null(pc.cast(entries.field("value"), pa.string()), "")
+    items = pc.fill_null(pc.cast(values.items, pa.string()), "")
     fragments = pc.binary_join_element_wise('"', json_escape(keys), '":"', json_escape(items), '"', "")
-    offsets = pa.array([0], pa.int32())
-    cumulative = pc.cumulative_sum(pc.cast(lengths, pa.int32()))
-    offsets = pa.concat_arrays([offsets, cumulative])
     lists = pa.ListArray.from_arrays(offsets, fragments)
     joined = pc.binary_join(lists, ",")
     joined = pc.if_else(pc.equal(lengths, 0), NULL_TEXT, joined)
