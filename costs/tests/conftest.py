@@ -33,6 +33,9 @@ os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
 os.environ["AWS_SESSION_TOKEN"] = "testing"
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+# Worker processes started by tests read their own settings from this environment: fan-out
+# without the production jitter, so a beat-style check runs at once.
+os.environ["SOURCE_CHECK_JITTER_SECONDS"] = "0"
 settings.AWS_ENDPOINT_URL = MOTO_URL
 settings.AWS_REGION = "us-east-1"
 # One log line per moto request drowns real failures.
@@ -151,3 +154,66 @@ def exports_delivery_put(
     manifest_key = f"{root}{name}/metadata/BILLING_PERIOD={period}/{name}-Manifest.json"
     s3.put_object(Bucket=bucket, Key=manifest_key, Body=json.dumps(manifest).encode())
     return manifest_key
+
+
+@pytest.fixture
+def dedicated_worker(celery_worker_process: Any, django_db_blocker: Any) -> Iterator[Any]:
+    """dedicated_worker(queue) -> a Celery worker process of its own (own process group) consuming only `queue`.
+
+    For tests that kill a worker: the shared session worker is never harmed, and it does not
+    consume the dedicated queue.
+    """
+    import subprocess
+    import sys
+    import time
+    import uuid
+    from pathlib import Path
+
+    from django.db import connection
+
+    from finops.celery import app
+
+    started: list[subprocess.Popen[bytes]] = []
+    db = settings.DATABASES["default"]
+    auth = f"{db.get('USER') or 'postgres'}@"
+    if db.get("PASSWORD"):
+        auth = f"{db.get('USER')}:{db['PASSWORD']}@"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgresql://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{connection.settings_dict['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "FINOPS_TESTING": "1",
+    }
+
+    def start(queue: str) -> subprocess.Popen[bytes]:
+        node = f"dedicated-{uuid.uuid4().hex[:8]}@localhost"
+        log = Path(os.environ.get("TMPDIR", "/tmp")) / f"{node}.log"
+        command = [sys.executable, "-m", "celery", "-A", "finops", "worker", "-Q", queue, "--pool", "prefork",
+                   "--concurrency", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle", "-n", node]  # fmt: skip
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR, start_new_session=True
+            )
+        process.log_path = log  # type: ignore[attr-defined]
+        process.node = node  # type: ignore[attr-defined]
+        started.append(process)
+        deadline = time.monotonic() + 60
+        with django_db_blocker.unblock():
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    raise RuntimeError(f"dedicated worker exited: {log.read_text()[-3000:]}")
+                if app.control.ping(destination=[node], timeout=0.5):
+                    return process
+        raise RuntimeError(f"dedicated worker did not answer: {log.read_text()[-3000:]}")
+
+    yield start
+    import signal
+
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
