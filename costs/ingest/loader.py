@@ -22,7 +22,7 @@ from costs.ingest.errors import IngestError
 TABLE = "costs_costlineitem"
 COPY_SQL = f"COPY {TABLE} ({', '.join(COPY_COLUMNS)}) FROM STDIN (FORMAT csv)"
 _WRITE_OPTIONS = pcsv.WriteOptions(include_header=False, quoting_style="needed", batch_size=16_384)
-_LINE = re.compile(r"line (\d+)(?:, column (\w+))?")
+_LINE = re.compile(r"COPY \w+, line (\d+)(?:, column (\w+))?")
 
 
 def billing_period_of(table: pa.Table) -> pa.Array:
