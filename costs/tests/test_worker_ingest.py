@@ -141,6 +141,15 @@ def restore_unacked_now() -> int:
         return int(before)
 
 
+def advisory_locks_held() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        return int(cursor.fetchone()[0])
+
+
 def test_a_worker_killed_mid_load_leaves_no_partial_period_and_the_redelivery_loads_it_once(
     aws: Any, committed_org: Any, dedicated_worker: Any
 ) -> None:
@@ -191,13 +200,7 @@ def test_a_worker_killed_mid_load_leaves_no_partial_period_and_the_redelivery_lo
     # 3) acks_late: the task message is still unacknowledged in Redis, so it will be redelivered.
     assert restore_unacked_now() >= 1
     # The dead worker's database sessions (and their advisory locks) are gone before the redelivery.
-    with connection.cursor() as cursor:
-        wait_for(
-            "the killed worker's PostgreSQL sessions to end",
-            lambda: (
-                cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") or not cursor.fetchone()[0]
-            ),
-        )
+    wait_for("the killed worker's PostgreSQL sessions to end", lambda: advisory_locks_held() == 0)
 
     dedicated_worker(queue)
     sent.get(timeout=180)
