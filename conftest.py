@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from finops.db import use_public_schema
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
@@ -33,7 +35,7 @@ def _public_schema_after_test() -> Any:
     from django.db import connection
 
     if connection.connection is not None:
-        connection.set_schema_to_public()
+        use_public_schema()
 
 
 @dataclass
@@ -93,13 +95,12 @@ def shared_worlds(django_db_setup: Any, django_db_blocker: Any) -> Any:
     Only for tests that change nothing; tests that write use `org_a`/`org_b`.
     """
     from django.contrib.auth import get_user_model
-    from django.db import connection
 
     with django_db_blocker.unblock():
         worlds = (make_org("umbrella"), make_org("initrode"))
     yield worlds
     with django_db_blocker.unblock():
-        connection.set_schema_to_public()
+        use_public_schema()
         for world in worlds:
             world.organization.delete(force_drop=True)
             get_user_model().objects.filter(pk__in=[world.owner.pk, world.admin.pk, world.viewer.pk]).delete()
@@ -121,7 +122,7 @@ def committed_org(transactional_db: Any) -> Any:
         return world
 
     yield build
-    connection.set_schema_to_public()
+    use_public_schema()
     with connection.cursor() as cursor:
         for world in made:
             cursor.execute(f'DROP SCHEMA IF EXISTS "{world.organization.schema_name}" CASCADE')

@@ -7,11 +7,11 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection, transaction
-from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists
 
 from finops.db import use_public_schema
 from tenants.models import Domain, Membership, Organization, Role, organization_host
+from tenants.services.schema_clone import schema_clone
 from tenants.slugs import schema_name_for, validate_slug
 
 PUBLIC_SCHEMA = "public"
@@ -46,9 +46,9 @@ def _schema_clone_from_template(schema_name: str) -> None:
     if not schema_exists(template):
         # A database prepared without `prepare_db` (e.g. a fresh test database): build it once.
         template_schema_rebuild()
-    # DATA mode also copies django_migrations, so the clone is recorded as fully migrated.
-    CloneSchema().clone_schema(template, schema_name, "DATA")
     use_public_schema()
+    # The copy includes django_migrations, so the clone is recorded as fully migrated.
+    schema_clone(template, schema_name)
 
 
 @transaction.atomic
