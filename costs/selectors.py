@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from collections import OrderedDict
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
@@ -110,7 +110,7 @@ def daily_costs(*, start: datetime.date, end: datetime.date, group_by: str = "se
 
 def money_format(amount: Decimal, currency: str) -> str:
     """$1,234.56 for USD; `1,234.56 EUR` for others (rounded half-up to cents, display only)."""
-    cents = amount.quantize(Decimal("0.01"))
+    cents = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     text = f"{abs(cents):,.2f}"
     sign = "-" if cents < 0 else ""
     return f"{sign}${text}" if currency == "USD" else f"{sign}{text} {currency}"
