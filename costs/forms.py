@@ -32,7 +32,10 @@ class SourceForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "arn:aws:iam::123456789012:role/finops-readonly/FinOpsReadOnly"}),
     )
     bucket = forms.CharField(max_length=63, label="S3 bucket")
-    prefix = forms.CharField(max_length=1024, required=False, label="S3 prefix", help_text="Empty for the bucket root.")
+    # Not "prefix": that name is the Form's own HTML-name prefix attribute.
+    export_prefix = forms.CharField(
+        max_length=1024, required=False, label="S3 prefix", help_text="Empty for the bucket root."
+    )
     export_name = forms.CharField(
         max_length=255, label="Export or report name", help_text="The CUR report or Data Exports export name."
     )
@@ -56,11 +59,17 @@ class SourceForm(forms.Form):
             )
         return value
 
-    def clean_prefix(self) -> str:
-        value = self.cleaned_data["prefix"].strip()
+    def clean_export_prefix(self) -> str:
+        value = self.cleaned_data["export_prefix"].strip()
         if "*" in value or "?" in value:
             raise ValidationError("The prefix cannot contain * or ?.")
         return value.strip("/")
+
+    def source_values(self) -> dict[str, Any]:
+        """Cleaned data under the names the source services take."""
+        values = dict(self.cleaned_data)
+        values["prefix"] = values.pop("export_prefix")
+        return values
 
     def clean_export_name(self) -> str:
         value = self.cleaned_data["export_name"].strip().strip("/")

@@ -88,7 +88,7 @@ def source_add(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     form = SourceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        source = source_services.source_create(**form.cleaned_data)
+        source = source_services.source_create(**form.source_values())
         messages.success(request, f"Linked {source.name}. Test the connection to see what we can find.")
         return redirect("cost_source", source_id=source.pk)
     context = {"form": form, "membership": membership, "external_id": membership.organization.external_id}
@@ -101,10 +101,11 @@ def source_edit(request: HttpRequest, source_id: int) -> HttpResponse:
     if source.kind != SourceKind.AWS_S3:
         messages.error(request, "Only AWS export sources have settings to edit.")
         return redirect("cost_source", source_id=source.pk)
-    initial = {f: getattr(source, f) for f in ("name", "role_arn", "bucket", "prefix", "export_name", "format")}
+    initial = {f: getattr(source, f) for f in ("name", "role_arn", "bucket", "export_name", "format")}
+    initial["export_prefix"] = source.prefix
     form = SourceEditForm(request.POST or None, initial={**initial, "is_active": source.is_active})
     if request.method == "POST" and form.is_valid():
-        source_services.source_update(source=source, **form.cleaned_data)
+        source_services.source_update(source=source, **form.source_values())
         messages.success(request, "Saved. Test the connection again to check the new settings.")
         return redirect("cost_source", source_id=source.pk)
     return render(request, "costs/source_form.html", {"form": form, "source": source})

@@ -28,7 +28,7 @@ def test_the_beat_task_sends_one_check_per_organization_in_its_schema(
 
     # Below tenant-schemas-celery's send_task, which stamps the schema header.
     monkeypatch.setattr(Celery, "send_task", capture)
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]
 
     assert tasks.sources_check_all_organizations.apply().get() == 2
 
@@ -37,11 +37,11 @@ def test_the_beat_task_sends_one_check_per_organization_in_its_schema(
     )
     assert {m["name"] for m in sent} == {"costs.tasks.organization_sources_check"}
     assert all(0 <= m["countdown"] <= 900 for m in sent)
-    assert connection.schema_name == "public"
+    assert connection.schema_name == "public"  # type: ignore[attr-defined]
 
 
 def test_tenant_tasks_refuse_to_run_without_an_organization(db: Any) -> None:
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]
     with pytest.raises(TenantRequiredError):
         tasks.organization_sources_check.apply(throw=True).get()
 

@@ -17,7 +17,7 @@ FORM = {
     "name": "Payer",
     "role_arn": ROLE_ARN,
     "bucket": "acme-billing",
-    "prefix": "/cur/",
+    "export_prefix": "/cur/",
     "export_name": "daily",
     "format": "cur2",
 }
@@ -25,7 +25,8 @@ FORM = {
 
 def make_source(world: Any) -> CostSource:
     with tenant_context(world.organization):
-        return source_create(**{**FORM, "prefix": "cur"})
+        values = {k: v for k, v in FORM.items() if k != "export_prefix"}
+        return source_create(**values, prefix="cur")
 
 
 def make_job(world: Any, source: CostSource, **values: Any) -> IngestionJob:

@@ -84,7 +84,7 @@ def test_the_scheduled_check_makes_the_worker_ingest_a_new_cur_delivery(
     source = make_source(world)
     rows = list(csv.DictReader(io.StringIO(csv_text)))
     expected = sum((Decimal(r["lineItem/UnblendedCost"]) for r in rows), Decimal(0))
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]
 
     fanned_out = tasks.sources_check_all_organizations.delay().get(timeout=60)
 
@@ -164,7 +164,7 @@ def test_a_worker_killed_mid_load_leaves_no_partial_period_and_the_redelivery_lo
         pq.write_table(table, buffer)
         return buffer.getvalue()
 
-    put = dict(bucket=BUCKET, root="cur/", name="cur2", period="2018-10")  # noqa: C408
+    put: dict[str, Any] = {"bucket": BUCKET, "root": "cur/", "name": "cur2", "period": "2018-10"}
     exports_delivery_put(s3, files={"a.parquet": parquet(small)}, execution_id="exec-1", **put)
     source = make_source(world, export_name="cur2")
     queue = f"sigkill-{os.getpid()}"
