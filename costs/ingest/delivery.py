@@ -122,6 +122,10 @@ def _ingest(
                 file_rows += batch.num_rows
                 rows += batch.num_rows
                 progress.report(rows=rows, bytes_done=bytes_before + reader.bytes_read)
+                del table, batch
+                # Arrow's allocator keeps freed batches around; hand them back so peak memory
+                # stays at about one batch whatever the file size.
+                pa.default_memory_pool().release_unused()
             if file_rows == 0:
                 raise IngestError("has a header but no data rows", file=delivery_file.name)
             bytes_before += reader.bytes_read

@@ -51,12 +51,25 @@ def to_csv(table: pa.Table) -> memoryview:
     return buffer.getbuffer()
 
 
+class _CopySink(io.RawIOBase):
+    """A write-only stream that hands each CSV chunk straight to COPY (no whole-batch buffer)."""
+
+    def __init__(self, copy: Any) -> None:
+        self.copy = copy
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.copy.write(data)
+        return len(data)
+
+
 def copy_table(cursor: Any, table: pa.Table, ctx: BatchContext) -> None:
     """COPY one batch; a row the database rejects becomes an IngestError naming its file row."""
-    data = to_csv(table)
     try:
         with cursor.copy(COPY_SQL) as copy:
-            copy.write(data)
+            pcsv.write_csv(table, pa.PythonFile(_CopySink(copy), mode="w"), _WRITE_OPTIONS)
     except psycopg.errors.DataError as exc:
         raise _copy_error(exc, ctx) from exc
 

@@ -22,8 +22,8 @@ from costs.ingest.errors import IngestError
 
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
-CSV_BLOCK_SIZE = 4 << 20
-PARQUET_BATCH_ROWS = 65_536
+CSV_BLOCK_SIZE = 2 << 20
+PARQUET_BATCH_ROWS = 32_768
 NULL_TOKENS = ["", "NULL", "null"]
 
 
