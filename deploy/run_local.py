@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-VAR = ROOT / ".var"
+VAR = Path(os.environ.get("FINOPS_VAR_DIR") or ROOT / ".var")
 PYTHON = sys.executable
 EMBEDDED_REDIS_PORT = 6390
 DEMO_SLUG = "demo"
@@ -100,16 +100,9 @@ def manage(env: dict[str, str], *args: str, capture: bool = False) -> str:
 def demo_organization(env: dict[str, str]) -> None:
     """Create the demo organization once (and load its demo costs); print how to sign in."""
     credentials = VAR / "demo-credentials.txt"
-    exists = (
-        manage(
-            env,
-            "shell",
-            "-c",
-            f"from tenants.models import Organization as O; print(O.objects.filter(slug='{DEMO_SLUG}').exists())",
-            capture=True,
-        ).strip()
-        == "True"
-    )  # noqa: E501
+    probe = f"from tenants.models import Organization as O; print(O.objects.filter(slug='{DEMO_SLUG}').exists())"
+    # `shell` prints a banner about auto-imports first; the answer is the last line.
+    exists = manage(env, "shell", "-v", "0", "-c", probe, capture=True).strip().splitlines()[-1] == "True"
     if not exists:
         password = secrets.token_urlsafe(12)
         manage(env, "create_org", "--slug", DEMO_SLUG, "--name", "Demo Corp", "--owner-email", DEMO_EMAIL,
@@ -146,7 +139,7 @@ def stop_all(processes: dict[str, subprocess.Popen[bytes]]) -> None:
 
 
 def main() -> int:
-    VAR.mkdir(exist_ok=True)
+    VAR.mkdir(parents=True, exist_ok=True)
     database_url, redis_url, embedded = choose_services(os.environ.get("FINOPS_EMBEDDED") == "1")
     say(f"database: {urlunsplit(urlsplit(database_url)._replace(netloc=urlsplit(database_url).hostname or 'socket'))}")
     say(f"redis: {redis_url}")

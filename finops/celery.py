@@ -11,7 +11,6 @@ import enum
 import os
 from typing import Any
 
-from celery import Task
 from tenant_schemas_celery.app import CeleryApp
 from tenant_schemas_celery.task import TenantTask
 
@@ -55,6 +54,9 @@ def tenant_task(*args: Any, **kwargs: Any) -> Any:
 
 
 def shared_task(*args: Any, **kwargs: Any) -> Any:
-    """Decorator for tasks that work on the public schema only (fan-out, housekeeping)."""
-    kwargs.setdefault("base", Task)
+    """Decorator for tasks that work on the public schema only (fan-out, housekeeping).
+
+    They keep the app's tenant-aware base class (whose signal handlers expect it) and run
+    in the schema they were sent from, which for beat and the fan-out is `public`.
+    """
     return app.task(*args, **kwargs)

@@ -328,6 +328,11 @@ AWS_REGION = os.environ.get("AWS_REGION", "us-east-1")
 AWS_ENDPOINT_URL = os.environ.get("AWS_ENDPOINT_URL") or None
 # Each GetCostAndUsage page costs the customer $0.01; this caps it per organization and month.
 COST_EXPLORER_MONTHLY_REQUEST_BUDGET = int(os.environ.get("COST_EXPLORER_MONTHLY_REQUEST_BUDGET", "200"))
+# Largest cost report accepted through the browser upload.
+COST_UPLOAD_MAX_BYTES = int(os.environ.get("COST_UPLOAD_MAX_BYTES", str(512 * 1024 * 1024)))
+# A public (e.g. S3) copy of the read-only role template for the console's quick-create link;
+# by default the public site serves it.
+CLOUDFORMATION_TEMPLATE_URL = os.environ.get("CLOUDFORMATION_TEMPLATE_URL", "")
 SOURCE_CHECK_INTERVAL_SECONDS = 6 * 3600
 SOURCE_CHECK_JITTER_SECONDS = int(os.environ.get("SOURCE_CHECK_JITTER_SECONDS", "900"))
 CELERY_BEAT_SCHEDULE = {

@@ -10,4 +10,5 @@ urlpatterns = [
     path("organizations/", views_public.my_organizations, name="my_organizations"),
     path("go/<slug:slug>/", views_public.go_to_organization, name="go_to_organization"),
     path("accounts/", include("allauth.urls")),
+    path("", include("costs.urls_public")),
 ]

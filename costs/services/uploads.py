@@ -19,7 +19,6 @@ from django.utils.text import get_valid_filename
 from costs.ingest.delivery import DeliveryFile
 from costs.ingest.jobs import job_create, job_execute
 from costs.models import CostSource, IngestionJob, JobStatus, JobTrigger, ReportFormat
-from finops.storage import tenant_prefix
 
 ALLOWED_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".snappy.parquet", ".gz.parquet")
 # Settings may override it; browser uploads are for trials, real volumes come from S3.
@@ -54,19 +53,11 @@ def upload_create(*, file: UploadedFile) -> IngestionJob:
     """Store the upload and create its queued job; the caller queues tasks.upload_ingest (with the format) on commit."""
     name = file.name or "upload"
     upload_validate(name=name, size=file.size)
-    stored = _unprefixed(default_storage.save(f"uploads/{uuid.uuid4().hex}/{get_valid_filename(name)}", file))
+    stored = default_storage.save(f"uploads/{uuid.uuid4().hex}/{get_valid_filename(name)}", file)
     job = job_create(source=CostSource.objects.uploads(), trigger=JobTrigger.UPLOAD, files=[stored])
     job.bytes_total = file.size or 0
     job.save(update_fields=["bytes_total"])
     return job
-
-
-def _unprefixed(name: str) -> str:
-    # TenantFileSystemStorage.save() returns the name with the tenant prefix already in it
-    # (FileSystemStorage reports the path relative to MEDIA_ROOT), and opening that name would
-    # prefix it twice; S3 storage returns it without. Strip it so both round-trip.
-    prefix = tenant_prefix() + "/"
-    return name[len(prefix) :] if name.startswith(prefix) else name
 
 
 def _opener(name: str) -> Any:

@@ -23,7 +23,9 @@ def moto_endpoint() -> Any:
 
 
 def settings_in_a_fresh_process(env: dict[str, str], expression: str) -> str:
-    code = f"import django, json; django.setup(); from django.conf import settings as s; print(json.dumps({expression}))"
+    code = (
+        f"import django, json; django.setup(); from django.conf import settings as s; print(json.dumps({expression}))"
+    )
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -63,8 +65,9 @@ def test_secret_key_database_and_redis_credentials_come_from_secrets_manager(mot
         }
     )
     values = settings_in_a_fresh_process(
-        env, '[s.SECRET_KEY, s.DATABASES["default"]["USER"], s.DATABASES["default"]["PASSWORD"], '
-        's.DATABASES["default"]["HOST"], s.DATABASES["default"]["OPTIONS"]["sslmode"], s.REDIS_URL, s.DEBUG]'
+        env,
+        '[s.SECRET_KEY, s.DATABASES["default"]["USER"], s.DATABASES["default"]["PASSWORD"], '
+        's.DATABASES["default"]["HOST"], s.DATABASES["default"]["OPTIONS"]["sslmode"], s.REDIS_URL, s.DEBUG]',
     )
     assert values == [
         "s3cr3t-from-asm-" + "k" * 40,
