@@ -1,0 +1,46 @@
+"""The job page's progress bar moves by itself in a real browser while the job runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from costs.ingest.jobs import job_create
+from costs.models import CostSource, IngestionJob, JobStatus, JobTrigger
+from finops.testing_browser import chromium
+from tenants.services.handoff import handoff_url_create
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_progress_bar_follows_a_running_job_and_shows_the_outcome(
+    live_server: Any, settings: Any, committed_org: Any
+) -> None:
+    settings.PUBLIC_PORT = live_server.url.rsplit(":", 1)[1]
+    acme = committed_org("acme")
+    with tenant_context(acme.organization):
+        job = job_create(source=CostSource.objects.uploads(), trigger=JobTrigger.UPLOAD, files=["uploads/cur.csv.gz"])
+        IngestionJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, bytes_total=4000, bytes_done=0)
+    sign_in = handoff_url_create(user=acme.owner, organization=acme.organization)
+
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(sign_in)
+        page.goto(f"http://acme.localhost:{settings.PUBLIC_PORT}/cloud-accounts/jobs/{job.pk}/")
+        assert page.inner_text("#job-status") == "Running"
+        assert page.inner_text("#job-percent") == "0%"
+
+        with tenant_context(acme.organization):
+            IngestionJob.objects.filter(pk=job.pk).update(bytes_done=1000, rows=25_000)
+        page.wait_for_function("document.getElementById('job-percent').textContent === '25%'", timeout=10_000)
+        assert page.eval_on_selector("#job-progress", "el => el.value") == pytest.approx(0.25)
+
+        with tenant_context(acme.organization):
+            IngestionJob.objects.filter(pk=job.pk).update(
+                status=JobStatus.FAILED, bytes_done=2000, error="cur.csv.gz: row 12, column cost: not a number"
+            )
+        page.wait_for_function("document.getElementById('job-status').textContent === 'Failed'", timeout=10_000)
+        assert "row 12, column cost" in page.inner_text("#job-error")
+        assert page.is_visible("#job-error")
