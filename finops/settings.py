@@ -141,7 +141,13 @@ if os.environ.get("DATABASE_HOST"):
     }
 else:
     DATABASES = {"default": dict(dj_database_url.parse(DATABASE_URL, conn_max_age=60))}
-DATABASES["default"]["ENGINE"] = os.environ.get("DATABASE_ENGINE", "django_tenants.postgresql_backend")
+DATABASES["default"]["ENGINE"] = os.environ.get("DATABASE_ENGINE", "finops.db_backend")
+# Behind a transaction pooler (RDS Proxy, which DATABASE_HOST names in ECS) consecutive transactions
+# may run on different server connections: nothing may live on one (see finops/db_backend).
+if env_bool("DATABASE_POOLED", default=bool(os.environ.get("DATABASE_HOST"))):
+    DATABASES["default"]["TRANSACTION_POOLED"] = True
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_finops")}
 
