@@ -312,31 +312,62 @@ def _owners_in(world: Any) -> dict[str, int]:
 # --- tests --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_two_tenants_sharing_one_server_connection_each_read_and_write_only_their_own_schema(
-    engine: str, pgbouncer: Bouncer, committed_org: Any
-) -> None:
-    """The race made deterministic: each selects its tenant, then both run statements, alternately."""
+def _direct_params() -> dict[str, Any]:
+    from django.db import connection
+
+    db = connection.settings_dict
+    params = {"dbname": db["NAME"], "host": db.get("HOST") or "127.0.0.1", "port": db.get("PORT") or 5432}
+    params["user"] = db.get("USER") or "postgres"
+    if db.get("PASSWORD"):
+        params["password"] = db["PASSWORD"]
+    return params
+
+
+def _probe_tables(worlds: list[Any]) -> None:
+    """A tiny table per organization schema, independent of the models."""
+    with psycopg.connect(**_direct_params(), autocommit=True) as direct:
+        for world in worlds:
+            schema = world.organization.schema_name
+            direct.execute(f'CREATE TABLE "{schema}".{PROBE_TABLE} (id bigserial PRIMARY KEY, owner text NOT NULL)')
+
+
+def _stored(worlds: list[Any]) -> dict[str, list[tuple[str, int]]]:
+    """Whose rows each schema's probe table holds, read over a direct connection."""
+    with psycopg.connect(**_direct_params()) as direct:
+        return {
+            w.organization.schema_name: direct.execute(
+                f'SELECT owner, count(*) FROM "{w.organization.schema_name}".{PROBE_TABLE} GROUP BY owner ORDER BY 1'
+            ).fetchall()
+            for w in worlds
+        }
+
+
+def _pooled_connections(engine: str, bouncer: Bouncer, database: str, n: int) -> list[Any]:
+    """n Django connections (their own, not the test's) through pgbouncer."""
     import dj_database_url
     from django.conf import settings
     from django.utils.module_loading import import_string
 
-    worlds = [committed_org("acme"), committed_org("globex")]
-    for world in worlds:
-        schema = world.organization.schema_name
-        with psycopg.connect(**_direct_params(), autocommit=True) as direct:
-            direct.execute(f'CREATE TABLE "{schema}".{PROBE_TABLE} (id bigserial PRIMARY KEY, owner text NOT NULL)')
-
     wrapper_class = import_string(f"{engine}.base.DatabaseWrapper")
     settings_dict = {
         **settings.DATABASES["default"],
-        **dj_database_url.parse(pgbouncer.url("one_server")),
+        **dj_database_url.parse(bouncer.url(database)),
         "ENGINE": engine,
         "CONN_MAX_AGE": 0,
         "TRANSACTION_POOLED": True,
         "DISABLE_SERVER_SIDE_CURSORS": True,
     }
-    dbs = [wrapper_class(dict(settings_dict), alias=f"pooled_{i}") for i in range(2)]
+    return [wrapper_class(dict(settings_dict), alias=f"pooled_{i}") for i in range(n)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_two_tenants_sharing_one_server_connection_each_read_and_write_only_their_own_schema(
+    engine: str, pgbouncer: Bouncer, committed_org: Any
+) -> None:
+    """The race made deterministic: each selects its tenant, then both run statements, alternately."""
+    worlds = [committed_org("acme"), committed_org("globex")]
+    _probe_tables(worlds)
+    dbs = _pooled_connections(engine, pgbouncer, "one_server", 2)
     seen: dict[str, set[str]] = {w.organization.schema_name: set() for w in worlds}
     try:
         for db, world in zip(dbs, worlds, strict=True):
@@ -355,26 +386,53 @@ def test_two_tenants_sharing_one_server_connection_each_read_and_write_only_thei
         for db in dbs:
             db.close()
 
-    with psycopg.connect(**_direct_params()) as direct:
-        stored = {
-            w.organization.schema_name: direct.execute(
-                f'SELECT owner, count(*) FROM "{w.organization.schema_name}".{PROBE_TABLE} GROUP BY owner'
-            ).fetchall()
-            for w in worlds
-        }
+    stored = _stored(worlds)
     assert seen == {schema: {schema} for schema in seen}, f"reads crossed tenants: {seen}"
     assert stored == {schema: [(schema, 3)] for schema in stored}, f"writes crossed tenants: {stored}"
 
 
-def _direct_params() -> dict[str, Any]:
-    from django.db import connection
+def test_copy_executemany_stream_and_tenant_switches_in_a_transaction_stay_pinned_through_the_pooler(
+    pgbouncer: Bouncer, committed_org: Any
+) -> None:
+    acme, globex = committed_org("acme"), committed_org("globex")
+    _probe_tables([acme, globex])
+    insert = f"INSERT INTO {PROBE_TABLE} (owner) VALUES (%s)"
+    copy_sql = f"COPY {PROBE_TABLE} (owner) FROM STDIN"
+    a, b = _pooled_connections(PINNED, pgbouncer, "one_server", 2)
+    try:
+        a.set_tenant(acme.organization)
+        b.set_tenant(globex.organization)
+        # Autocommit: every operation of one client shares the single server connection with the other's.
+        with a.cursor() as ca, b.cursor() as cb:
+            with ca.copy(copy_sql) as copy:
+                copy.write_row(["org_acme"])
+            cb.execute(insert, ["org_globex"])
+            ca.executemany(insert, [["org_acme"], ["org_acme"]])
+            cb.executemany(insert, [["org_globex"], ["org_globex"]])
+            with cb.copy(copy_sql) as copy:
+                copy.write_row(["org_globex"])
+            streamed = {owner for (owner,) in ca.stream(f"SELECT owner FROM {PROBE_TABLE}")}
 
-    db = connection.settings_dict
-    params = {"dbname": db["NAME"], "host": db.get("HOST") or "127.0.0.1", "port": db.get("PORT") or 5432}
-    params["user"] = db.get("USER") or "postgres"
-    if db.get("PASSWORD"):
-        params["password"] = db["PASSWORD"]
-    return params
+        # One transaction that switches tenant, rolls a savepoint back (which reverts a transaction-local
+        # setting made after it) and then COPYs: each statement must still reach the current tenant.
+        a.set_autocommit(False)
+        a.cursor().execute(insert, ["org_acme"])
+        savepoint = a.savepoint()
+        a.set_tenant(globex.organization)
+        a.cursor().execute(insert, ["rolled back"])
+        a.savepoint_rollback(savepoint)
+        a.cursor().execute(insert, ["org_globex"])
+        a.set_tenant(acme.organization)
+        with a.cursor().copy(copy_sql) as copy:
+            copy.write_row(["org_acme"])
+        a.commit()
+        a.set_autocommit(True)
+    finally:
+        a.close()
+        b.close()
+
+    assert streamed == {"org_acme"}
+    assert _stored([acme, globex]) == {"org_acme": [("org_acme", 5)], "org_globex": [("org_globex", 5)]}
 
 
 REQUESTS_PER_THREAD = 30
