@@ -6,8 +6,7 @@ is free, so that SET and the queries after it can run on different server connec
 request of one organization then reads or writes another organization's tables.
 
 This backend never relies on session state. Every statement carries its schema with it: it is
-sent as `SELECT pg_catalog.set_config('search_path', '<schemas>', true); <statement>` in one
-simple-protocol message. PostgreSQL runs such a message as one transaction (an implicit one in
+sent as `SET LOCAL search_path = <schemas>; <statement>` in one simple-protocol message. PostgreSQL runs such a message as one transaction (an implicit one in
 autocommit mode, or as part of the open transaction), a pooler hands a whole transaction to one
 server connection, and the setting ends with the transaction, so nothing is left behind on the
 server connection. It costs no extra round trip. See `pinning.py` for the operations that cannot
