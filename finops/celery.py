@@ -11,6 +11,7 @@ import enum
 import os
 from typing import Any
 
+from celery.signals import worker_process_init
 from tenant_schemas_celery.app import CeleryApp
 from tenant_schemas_celery.task import TenantTask
 
@@ -45,6 +46,14 @@ app = CeleryApp("finops")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues_names = [q.value for q in Queue]
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect
+def _trace_worker_process(**_: Any) -> None:
+    # In each forked worker process: span exporter threads do not survive a fork.
+    from finops.tracing import configure_tracing
+
+    configure_tracing(service="finops-worker")
 
 
 def tenant_task(*args: Any, **kwargs: Any) -> Any:
