@@ -346,7 +346,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "costs.tasks.sources_check_all_organizations",
         "schedule": SOURCE_CHECK_INTERVAL_SECONDS,
     },
+    # Worker autoscaling reads it (finops/metrics.py). A run older than its period is worthless.
+    "publish-queue-depth": {
+        "task": "finops.metrics.publish_queue_depth",
+        "schedule": 60,
+        "options": {"queue": "default", "expires": 50},
+    },
 }
+# finops is not an installed app, so autodiscovery would not register its tasks in the workers.
+CELERY_IMPORTS = ["finops.metrics"]
 CELERY_TASK_ROUTES = {
     "costs.tasks.*": {"queue": "ingest"},
     "recommendations.tasks.*": {"queue": "ai"},
