@@ -17,16 +17,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
-import pyarrow as pa
 from django.db import connection, transaction
 
 from costs.ingest.accounts import AccountTracker, CurrencyGuard
-from costs.ingest.convert import BatchContext
-from costs.ingest.detect import format_normalize, mapper_for
+from costs.ingest.detect import format_normalize
 from costs.ingest.errors import IngestError
-from costs.ingest.loader import billing_period_of, copy_table, with_load_columns
+from costs.ingest.loader import copy_table, with_load_columns
+from costs.ingest.pipeline import Checks, mapped_batches, prefetched
 from costs.ingest.progress import ProgressReporter
-from costs.ingest.readers import file_open
 from costs.ingest.rollups import rollups_rebuild
 from costs.ingest.summary import IngestSummary, period_totals
 from costs.models import CostSource, Delivery, IngestionJob
@@ -93,43 +91,25 @@ def _ingest(
     load_id = secrets.randbits(62)
     job_id = job.pk if job is not None else None
     rows = 0
-    bytes_before = 0
     rows_per_period: dict[datetime.date, int] = {}
-    formats: dict[str, str] = {}
-    accounts = AccountTracker(source_id=source.pk)
-    currencies = CurrencyGuard()
+    checks = Checks(accounts=AccountTracker(source_id=source.pk), currencies=CurrencyGuard(), formats={})
+    batches = mapped_batches(files, fmt=fmt, provider_default=source.provider, checks=checks)
     with connection.cursor() as wrapper:
         cursor = wrapper.cursor
         cursor.execute("SET LOCAL timezone = 'UTC'")
-        for delivery_file in files:
-            reader = file_open(delivery_file.name, delivery_file.open)
-            mapper = mapper_for(reader, format=fmt, provider_default=source.provider)
-            formats[delivery_file.name] = mapper.label
-            file_rows = 0
-            for batch in reader.batches:
-                if batch.num_rows == 0:
-                    continue
-                ctx = BatchContext(delivery_file.name, file_rows + 1)
-                table = mapper.map(batch, ctx)
-                periods = billing_period_of(table)
-                for period in _new_periods(periods, rows_per_period):
+        for mapped in prefetched(batches):
+            # Sorted, so two deliveries spanning the same periods take their locks in the same order.
+            for period in mapped.periods:
+                if period not in rows_per_period:
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_lock_key(schema, source.pk, period)])
                     rows_per_period[period] = 0
-                _count_periods(periods, rows_per_period)
-                currencies.check(table, periods, ctx)
-                accounts.observe(table)
-                copy_table(cursor, with_load_columns(table, source_id=source.pk, load_id=load_id, job_id=job_id), ctx)
-                file_rows += batch.num_rows
-                rows += batch.num_rows
-                progress.report(rows=rows, bytes_done=bytes_before + reader.bytes_read)
-                del table, batch
-                # Arrow's allocator keeps freed batches around; hand them back so peak memory
-                # stays at about one batch whatever the file size.
-                pa.default_memory_pool().release_unused()
-            if file_rows == 0:
-                raise IngestError("has a header but no data rows", file=delivery_file.name)
-            bytes_before += reader.bytes_read
-            progress.report(rows=rows, bytes_done=bytes_before, force=True)
+                rows_per_period[period] += mapped.period_counts[period]
+            table = with_load_columns(mapped.table, source_id=source.pk, load_id=load_id, job_id=job_id)
+            copy_table(cursor, table, mapped.ctx)
+            rows += mapped.table.num_rows
+            progress.report(rows=rows, bytes_done=mapped.bytes_done)
+            del table, mapped
+        progress.report(rows=rows, bytes_done=checks.bytes_total, force=True)
         periods_sorted = sorted(rows_per_period)
         cursor.execute(
             "DELETE FROM costs_costlineitem WHERE source_id = %s AND billing_period = ANY(%s) AND load_id <> %s",
@@ -137,28 +117,18 @@ def _ingest(
         )
         rollups_rebuild(cursor, source_id=source.pk, periods=periods_sorted)
         totals = period_totals(cursor, source_id=source.pk, periods=periods_sorted)
-    new_accounts = accounts.save(source=source)
+    new_accounts = checks.accounts.save(source=source)
     for period in periods_sorted:
         Delivery.objects.create(
             source=source, billing_period=period, delivery_key=delivery_key, job=job, rows=rows_per_period[period]
         )
     return IngestSummary(
         rows=rows,
-        bytes=bytes_before,
+        bytes=checks.bytes_total,
         billing_periods=[f"{p:%Y-%m}" for p in periods_sorted],
         totals=totals,
         new_accounts=new_accounts,
-        notes=[f"{name}: read as {label}" for name, label in formats.items()],
+        notes=[f"{name}: read as {label}" for name, label in checks.formats.items()],
         delivery_key=delivery_key,
         files=[f.name for f in files],
     )
-
-
-def _new_periods(periods: pa.Array, seen: dict[datetime.date, int]) -> list[datetime.date]:
-    # Sorted, so two deliveries spanning the same periods take their locks in the same order.
-    return sorted(p for p in pa.compute.unique(periods).to_pylist() if p not in seen)
-
-
-def _count_periods(periods: pa.Array, counts: dict[datetime.date, int]) -> None:
-    for item in pa.compute.value_counts(periods).to_pylist():
-        counts[item["values"]] += item["counts"]

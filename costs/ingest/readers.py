@@ -114,7 +114,8 @@ def file_open(name: str, opener: Callable[[], BinaryIO]) -> FileReader:
 def _parquet_open(name: str, opener: Callable[[], BinaryIO]) -> FileReader:
     counter = CountingReader(opener())
     try:
-        parquet = pq.ParquetFile(pa.PythonFile(counter, mode="r"))
+        # pre_buffer would cache read ranges across row groups; memory must not grow with the file.
+        parquet = pq.ParquetFile(pa.PythonFile(counter, mode="r"), pre_buffer=False, buffer_size=1 << 20)
     except (pa.ArrowException, OSError) as exc:
         counter.close()
         raise IngestError(f"is not a readable Parquet file ({exc})", file=name) from exc
