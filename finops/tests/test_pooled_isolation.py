@@ -211,7 +211,10 @@ pidfile = {workdir}/pgbouncer.pid
     # Its server connections end a moment later; the test database cannot be dropped before.
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         for _ in range(100):
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [APPLICATION_NAME])
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND datname = current_database()",
+                [APPLICATION_NAME],
+            )
             if cursor.fetchone()[0] == 0:
                 break
             time.sleep(0.1)
