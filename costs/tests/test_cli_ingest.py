@@ -6,6 +6,7 @@ import datetime
 import io
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -106,6 +107,6 @@ def test_generate_cur_writes_files_and_a_manifest(tmp_path):
     result = json.loads(out.getvalue())
     assert result["rows"] >= 3000
     period = result["periods"][0]
-    manifest = json.loads(open(period["manifest"]).read())
+    manifest = json.loads(Path(period["manifest"]).read_text())
     assert manifest["dataFiles"][0].endswith("northwind-00001.snappy.parquet")
     shutil.rmtree(tmp_path)

@@ -100,7 +100,7 @@ def test_a_second_ingest_of_the_same_period_waits_for_the_first(committed_org):
         try:
             connection.set_tenant(world.organization)  # type: ignore[attr-defined]
             outcome["summary"] = delivery_ingest(source=source, files=[as_file(FOCUS_SMALL)])
-        except Exception as exc:  # surfaced by the assertion below
+        except Exception as exc:  # noqa: BLE001 - surfaced by the assertion below
             outcome["error"] = exc
         finally:
             connections.close_all()
@@ -109,8 +109,10 @@ def test_a_second_ingest_of_the_same_period_waits_for_the_first(committed_org):
     thread.start()
     watcher = raw_connection()
     wait_for(
-        lambda: watcher.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").fetchone()[0]
-        == 1,
+        lambda: (
+            watcher.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").fetchone()[0]
+            == 1
+        ),
         "the second ingest to wait on the period lock",
     )
     assert thread.is_alive() and CostLineItem.objects.count() == 0

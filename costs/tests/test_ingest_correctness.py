@@ -132,7 +132,9 @@ def test_a_restated_delivery_replaces_its_period_and_leaves_others(org_a, tmp_pa
     path = write(tmp_path / "march.csv", "\n".join([header, *restated]) + "\n")
     summary = delivery_ingest(source=source, files=[as_file(path)])
     assert summary.billing_periods == ["2025-03"]
-    assert_totals_match({**focus_raw_totals(path), **{k: v for k, v in focus_raw_totals(FOCUS_SMALL).items() if k[0] == "2025-02"}})
+    assert_totals_match(
+        {**focus_raw_totals(path), **{k: v for k, v in focus_raw_totals(FOCUS_SMALL).items() if k[0] == "2025-02"}}
+    )
     assert line_count() == 4 + 1
     assert not CostLineItem.objects.filter(resource_id="bucket-a").exists()
 
