@@ -70,7 +70,8 @@ def test_sigkill_in_the_middle_of_a_load_leaves_the_previous_period(committed_or
     process.wait()
     observer.close()
 
-    assert IngestionJob.objects.order_by("-id").first().status == JobStatus.RUNNING  # killed, never finished
+    killed = IngestionJob.objects.order_by("-id").first()
+    assert killed is not None and killed.status == JobStatus.RUNNING  # killed, never finished
     assert db_totals() == before
     assert CostLineItem.objects.count() == lines_before
     # The dead session's lock is gone: the same period ingests again.
@@ -108,13 +109,12 @@ def test_a_second_ingest_of_the_same_period_waits_for_the_first(committed_org):
     thread = threading.Thread(target=ingest)
     thread.start()
     watcher = raw_connection()
-    wait_for(
-        lambda: (
-            watcher.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").fetchone()[0]
-            == 1
-        ),
-        "the second ingest to wait on the period lock",
-    )
+
+    def waiting() -> bool:
+        row = watcher.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").fetchone()
+        return row is not None and row[0] == 1
+
+    wait_for(waiting, "the second ingest to wait on the period lock")
     assert thread.is_alive() and CostLineItem.objects.count() == 0
     holder.commit()
     thread.join(60)

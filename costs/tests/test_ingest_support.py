@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -101,10 +102,10 @@ LEGACY = {
 }
 
 
-def raw_cur_totals(relation: str, col: dict[str, str | None]) -> dict[tuple[str, str], dict[str, Decimal]]:
+def raw_cur_totals(relation: str, names: Mapping[str, str]) -> dict[tuple[str, str], dict[str, Decimal]]:
     """(period, currency) -> billed/effective/rows computed by DuckDB straight from the file."""
     present = {row[0] for row in raw(f"DESCRIBE SELECT * FROM {relation}")}
-    col = {key: (name if name in present else None) for key, name in col.items()}
+    col: dict[str, str | None] = {key: (name if name in present else None) for key, name in names.items()}
     rows = raw(
         f"""SELECT strftime(CAST(CAST("{col["period"]}" AS VARCHAR)[1:10] AS DATE), '%Y-%m'), "{col["currency"]}",
                    SUM(CAST("{col["unblended"]}" AS DECIMAL(38,12))), {cur_effective_sql(col)}, COUNT(*)

@@ -63,11 +63,11 @@ def test_daily_costs_prefer_bill_rows_over_estimates_for_the_same_day_and_accoun
     rows = {r["day"]: r for r in daily_costs(start=datetime.date(2025, 3, 1), end=datetime.date(2025, 3, 31))}
     assert rows[datetime.date(2025, 3, 2)]["billed_cost"] == Decimal(999)  # only an estimate so far
     delivery_ingest(source=CostSource.objects.uploads(), files=[as_file(FOCUS_SMALL)])
-    rows = daily_costs(start=datetime.date(2025, 3, 1), end=datetime.date(2025, 3, 31), group_by="sub_account_id")
-    day2 = [r for r in rows if r["day"] == datetime.date(2025, 3, 2)]
+    by_account = daily_costs(start=datetime.date(2025, 3, 1), end=datetime.date(2025, 3, 31), group_by="sub_account_id")
+    day2 = [r for r in by_account if r["day"] == datetime.date(2025, 3, 2)]
     assert sum(r["billed_cost"] for r in day2) == Decimal("5.2500008")
     assert not any(r["is_estimate"] for r in day2)
-    day20 = [r for r in rows if r["day"] == datetime.date(2025, 3, 20)]
+    day20 = [r for r in by_account if r["day"] == datetime.date(2025, 3, 20)]
     assert [r["billed_cost"] for r in day20] == [Decimal("3.50")] and day20[0]["is_estimate"]
 
 
