@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+from django.db import connection
 
 from costs.ingest.accounts import AccountTracker, CurrencyGuard
 from costs.ingest.convert import BatchContext
@@ -80,7 +81,12 @@ _DONE = object()
 
 
 def prefetched(items: Iterator[Any], *, ahead: int = AHEAD) -> Iterator[Any]:
-    """Iterate `items` in a helper thread; its exceptions are raised here, in order."""
+    """Iterate `items` in a helper thread; its exceptions are raised here, in order.
+
+    The helper runs in the caller's organization: openers may read tenant storage, which
+    takes the schema from the (per-thread) database connection.
+    """
+    tenant = getattr(connection, "tenant", None)
     slots: queue.Queue[Any] = queue.Queue(maxsize=ahead)
     stop = threading.Event()
 
@@ -95,6 +101,8 @@ def prefetched(items: Iterator[Any], *, ahead: int = AHEAD) -> Iterator[Any]:
 
     def produce() -> None:
         try:
+            if tenant is not None:
+                connection.set_tenant(tenant)  # type: ignore[attr-defined]
             for item in items:
                 if not put(item):
                     return
@@ -105,6 +113,7 @@ def prefetched(items: Iterator[Any], *, ahead: int = AHEAD) -> Iterator[Any]:
             close = getattr(items, "close", None)
             if close is not None:
                 close()
+            connection.close()  # this thread's own connection, if an opener used one
 
     worker = threading.Thread(target=produce, name="ingest-map", daemon=True)
     worker.start()

@@ -152,3 +152,21 @@ def test_rollups_hold_every_basis_per_day_and_dimension(org_a):
     assert day.billed_cost == Decimal("10.1234567890")
     assert day.effective_cost == Decimal("9.50") and day.list_cost == Decimal("12.00")
     assert day.row_count == 1 and not day.is_estimate
+
+
+def test_openers_run_in_the_callers_organization(org_a):
+    """Readers run in a helper thread; an opener reading tenant storage must still see the org's schema."""
+    from django.db import connection
+
+    from costs.ingest.delivery import DeliveryFile
+
+    enter(org_a)
+    schema = org_a.organization.schema_name
+    seen = []
+
+    def opener():
+        seen.append(connection.schema_name)
+        return FOCUS_SMALL.open("rb")
+
+    delivery_ingest(source=CostSource.objects.uploads(), files=[DeliveryFile(name="f.csv", open=opener)])
+    assert seen and set(seen) == {schema}
