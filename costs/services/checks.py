@@ -1,22 +1,25 @@
 """A source check: discover new deliveries in the customer's bucket, ingest them, fill gaps.
 
-Runs in a worker (tasks.source_check). One check per source at a time: a session-level
-PostgreSQL advisory lock, which the server drops by itself if the worker dies, so a task
-redelivered after a SIGKILL is never locked out by the check it replaces.
+Runs in a worker (tasks.source_check). One check per source at a time: a claim in Redis
+(set-if-absent, holding the Celery task id, expiring after the task time limit). Not a
+PostgreSQL session lock: behind a transaction pooler (RDS Proxy, pgbouncer) the unlock can
+reach a different server connection than the lock did. A task redelivered after its
+worker was killed carries the same id, so it takes its own claim over instead of waiting.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
-from django.db import connection
+from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from costs.aws import AwsCallError, Credentials
@@ -49,25 +52,23 @@ def _open_binary(path: Path) -> BinaryIO:
     return path.open("rb")
 
 
-def _lock_key(source: CostSource) -> int:
-    schema = connection.schema_name  # type: ignore[attr-defined]
-    raw = hashlib.blake2b(f"source-check:{schema}:{source.pk}".encode(), digest_size=8).digest()
-    return int.from_bytes(raw, "big", signed=True)
+def _claim_key(source: CostSource) -> str:
+    # The cache key function adds the organization's schema.
+    return f"source-check:{source.pk}"
 
 
 @contextmanager
-def source_check_lock(source: CostSource) -> Iterator[bool]:
-    """True when this process now owns the source's check; the lock is held across transactions."""
-    key = _lock_key(source)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        acquired = bool(cursor.fetchone()[0])
+def source_check_lock(source: CostSource, *, task_id: str = "") -> Iterator[bool]:
+    """True when this check now owns the source; the claim spans transactions and ends with the block."""
+    key = _claim_key(source)
+    owner = task_id or f"local:{uuid.uuid4().hex}"
+    expires = settings.CELERY_TASK_TIME_LIMIT + 60
+    acquired = cache.add(key, owner, expires) or (bool(task_id) and cache.get(key) == task_id)
     try:
         yield acquired
     finally:
-        if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        if acquired and cache.get(key) == owner:
+            cache.delete(key)
 
 
 def jobs_interrupted_fail(*, source: CostSource) -> int:
@@ -111,7 +112,7 @@ def source_check_run(*, source: CostSource, trigger: str = JobTrigger.SCHEDULE, 
     """Check one source: discovery, ingestion of new deliveries, account names, Cost Explorer until the first bill."""
     if source.kind != SourceKind.AWS_S3:
         return CheckOutcome(ok=True, message="Nothing to check for this kind of source.")
-    with source_check_lock(source) as acquired:
+    with source_check_lock(source, task_id=task_id) as acquired:
         if not acquired:
             return CheckOutcome(ok=True, message="A check of this source is already running.")
         jobs_interrupted_fail(source=source)
