@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 BENCHMARKS: dict[str, str] = {
     "tenant_provisioning": "tenants.bench:run",
     "ingest": "costs.bench:run",
+    "search_path_pinning": "finops.db_backend.bench:run",
 }
 BENCH_DATABASE = "finops_bench"
 

@@ -19,6 +19,10 @@ def request_context(**values: str | None) -> Iterator[None]:
         _context.reset(token)
 
 
+def current_context() -> dict[str, str | None]:
+    return dict(_context.get() or {})
+
+
 def bind(**values: str | None) -> None:
     """Add values (e.g. the user once authenticated) to the current context."""
     _context.set({**(_context.get() or {}), **values})
@@ -26,6 +30,11 @@ def bind(**values: str | None) -> None:
 
 class RequestContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        context = _context.get()
+        if not context:
+            # Django logs 4xx/5xx responses after the middleware chain has returned, outside
+            # the context; those records carry the request, which keeps a copy of it.
+            context = getattr(getattr(record, "request", None), "log_context", None) or {}
         for key in ("request_id", "organization", "user"):
-            setattr(record, key, (_context.get() or {}).get(key))
+            setattr(record, key, context.get(key))
         return True

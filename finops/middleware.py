@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from finops import health
-from finops.logging import request_context
+from finops.logging import current_context, request_context
 
 
 class TenantHostMiddleware(TenantMainMiddleware):
@@ -36,6 +36,10 @@ class RequestContextMiddleware:
         request_id = request.headers.get("X-Request-Id") or request.headers.get("X-Amzn-Trace-Id") or uuid.uuid4().hex
         tenant = getattr(request, "tenant", None)
         with request_context(request_id=request_id[:200], organization=getattr(tenant, "schema_name", None)):
-            response = self.get_response(request)
+            try:
+                response = self.get_response(request)
+            finally:
+                # For lines Django logs about this request after the middleware has returned.
+                request.log_context = current_context()  # type: ignore[attr-defined]
         response["X-Request-Id"] = request_id[:200]
         return response

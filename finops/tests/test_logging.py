@@ -64,13 +64,6 @@ def test_without_an_incoming_request_id_one_is_made_and_the_context_ends_with_th
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Django logs 4xx responses other than 403/400 (e.g. 404) in BaseHandler.get_response, after the "
-    "middleware chain and so outside RequestContextMiddleware's context; finops/logging.py could fall back "
-    "to record.request (which django.request records carry) once the middleware keeps the id on the request",
-)
 def test_a_not_found_line_carries_the_request_context_too(console: io.StringIO, org_a: Any, client_for: Any) -> None:
     client_for(org_a.owner, org_a).get("/no-such-page/", HTTP_X_REQUEST_ID="req-404")
 
