@@ -165,7 +165,7 @@ def test_openers_run_in_the_callers_organization(org_a):
     seen = []
 
     def opener():
-        seen.append(connection.schema_name)
+        seen.append(connection.schema_name)  # type: ignore[attr-defined]
         return FOCUS_SMALL.open("rb")
 
     delivery_ingest(source=CostSource.objects.uploads(), files=[DeliveryFile(name="f.csv", open=opener)])
