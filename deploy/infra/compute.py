@@ -199,6 +199,9 @@ class Compute(Construct):
                 size,
                 ["celery", "-A", "finops", "worker", "-Q", ",".join(pool.queues)],
                 role,
+                # The pool that consumes `default` runs finops.metrics.publish_queue_depth, the
+                # QueueDepth metric the worker autoscaling and alarms read.
+                extra_env={"PUBLISH_QUEUE_METRICS": "true"} if "default" in pool.queues else None,
                 health=ecs.HealthCheck(
                     command=WORKER_HEALTH_COMMAND,
                     interval=Duration.seconds(60),

@@ -412,6 +412,17 @@ def test_workers_scale_on_the_published_queue_depth(templates: dict[str, Any], s
 
 
 @pytest.mark.parametrize("stack", APP_STACKS)
+def test_exactly_the_default_queue_worker_publishes_the_queue_depth_metric(
+    templates: dict[str, Any], stack: str
+) -> None:
+    def publishes(name: str) -> bool:
+        env = {e["Name"]: e["Value"] for e in container(task_definition(templates[stack], name), name)["Environment"]}
+        return env.get("PUBLISH_QUEUE_METRICS") == "true"
+
+    assert [n for n in ("web", "worker-ingest", "worker-ai", "beat") if publishes(n)] == ["worker-ai"]
+
+
+@pytest.mark.parametrize("stack", APP_STACKS)
 def test_every_service_task_has_an_otel_sidecar_and_health_check(templates: dict[str, Any], stack: str) -> None:
     t = templates[stack]
     for name in ("web", "worker-ingest", "worker-ai", "beat"):
