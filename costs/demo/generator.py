@@ -101,8 +101,13 @@ def cur_generate(
     rows: int | None = None,
     seed: int = 7,
     start: datetime.date | None = None,
+    until: datetime.date | None = None,
 ) -> GenerationResult:
-    """Write `months` billing periods of bills (about `rows` lines in total when given)."""
+    """Write `months` billing periods of bills (about `rows` lines in total when given).
+
+    `until` is the last day with usage, like a real mid-month delivery: later days of its
+    month get no usage lines (the month's fees are still there, as AWS posts them up front).
+    """
     fmt = format.replace("-", "_")
     if fmt not in ("cur2", "cur_legacy"):
         raise ValueError(f"unknown format {format!r}; expected cur2 or cur-legacy")
@@ -118,7 +123,7 @@ def cur_generate(
     result = GenerationResult(format=fmt, rows=0)
     statics = static_table(company)
     for index, period in enumerate(periods):
-        generated = _period_write(out, fmt, company, statics, period, index, seed)
+        generated = _period_write(out, fmt, company, statics, period, index, seed, until)
         result.periods.append(generated)
         result.rows += generated.rows
     return result
@@ -135,10 +140,18 @@ def _estimate_rows(company: Company, periods: list[datetime.date]) -> int:
 
 
 def _period_write(
-    out: Path, fmt: str, company: Company, statics: pa.Table, period: datetime.date, index: int, seed: int
+    out: Path,
+    fmt: str,
+    company: Company,
+    statics: pa.Table,
+    period: datetime.date,
+    index: int,
+    seed: int,
+    until: datetime.date | None = None,
 ) -> GeneratedPeriod:
     days = calendar.monthrange(period.year, period.month)[1]
     period_end = period + datetime.timedelta(days=days)
+    usage_days = days if until is None else max(0, min(days, (until - period).days + 1))
     folder = out / (f"BILLING_PERIOD={period:%Y-%m}" if fmt == "cur2" else f"{period:%Y%m%d}-{period_end:%Y%m%d}")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / ("northwind-00001.snappy.parquet" if fmt == "cur2" else "northwind-cur-00001.csv.gz")
@@ -146,7 +159,7 @@ def _period_write(
     writer = _Writer(path, fmt)
     book = _Book()
     try:
-        for day in range(1, days + 1):
+        for day in range(1, usage_days + 1):
             table = _day_lines(company, statics, shaped, period, index, day, seed, book)
             writer.write(table)
         monthly = monthly_lines(company, statics, period, index, book)

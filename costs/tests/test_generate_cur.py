@@ -56,3 +56,17 @@ def test_legacy_csv_has_slash_headers_and_drifts_between_months(tmp_path):
     assert "resourceTags/user:project" not in headers[0] and "resourceTags/user:project" in headers[1]
     assert "product/instanceType" in headers[1] and "product/instanceType" not in headers[2]
     assert result.periods[0].manifest.name == "northwind-cur-Manifest.json"
+
+
+def test_until_stops_usage_like_a_mid_month_delivery_and_keeps_the_months_fees(tmp_path):
+    until = datetime.date(2025, 1, 10)
+    result = cur_generate(out=tmp_path, months=1, seed=3, start=START, until=until)
+    table = pq.read_table(result.periods[0].files[0])
+    usage = table.filter(pc.equal(table.column("line_item_line_item_type"), "Usage"))
+    last_usage_day = max(d.date() for d in usage.column("line_item_usage_start_date").to_pylist())
+    assert last_usage_day == until
+    assert "RIFee" in set(table.column("line_item_line_item_type").to_pylist())
+    billed = pc.sum(table.column("line_item_unblended_cost")).as_py()
+    assert abs(billed - float(result.periods[0].expected_billed)) < 1e-4
+    whole = cur_generate(out=tmp_path / "whole", months=1, seed=3, start=START)
+    assert result.rows < whole.rows

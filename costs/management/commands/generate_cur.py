@@ -29,6 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--months", type=int, default=None, help="billing periods (default 1)")
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--start", default=None, help="first billing period YYYY-MM (default: ends this month)")
+        parser.add_argument("--until", default=None, help="last day with usage YYYY-MM-DD (default: whole months)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         months = options["months"] or 1
@@ -41,5 +42,13 @@ class Command(BaseCommand):
             rows=options["rows"],
             seed=options["seed"],
             start=_month(options["start"]) if options["start"] else None,
+            until=_day(options["until"]) if options["until"] else None,
         )
         self.stdout.write(json.dumps(result.as_json()))
+
+
+def _day(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError as error:
+        raise CommandError(f"--until must be YYYY-MM-DD, not {value!r}") from error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import tempfile
 from pathlib import Path
@@ -35,7 +36,11 @@ class Command(BaseCommand):
             source, _ = CostSource.objects.get_or_create(
                 name=DEMO_SOURCE, kind=SourceKind.UPLOAD, defaults={"format": ReportFormat.CUR2}
             )
-            result = cur_generate(out=Path(tmp), format="cur2", months=options["months"], seed=options["seed"])
+            # Usage up to yesterday, as the latest real delivery would have it: no future costs.
+            yesterday = datetime.date.today() - datetime.timedelta(days=1)
+            result = cur_generate(
+                out=Path(tmp), format="cur2", months=options["months"], seed=options["seed"], until=yesterday
+            )
             done = []
             for period in result.periods:
                 manifest = manifest_parse(period.manifest.read_bytes(), name=period.manifest.name)
