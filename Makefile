@@ -60,7 +60,8 @@ test: install browser
 	$(MAKE) --no-print-directory pytest
 
 ## bench: benchmark figures as JSON lines; `make bench ONLY=<name>` runs one
-bench: install
+bench:
+	@$(MAKE) -s --no-print-directory install >&2  # stdout carries the figures only
 	@FINOPS_TESTING=1 $(PY) -m finops.bench $(ONLY)
 
 synth: install
