@@ -14,7 +14,11 @@ $(VENV)/.installed: requirements.txt
 	$(PIP) install --quiet -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt requirements-deploy.txt
+$(VENV)/.installed-run: $(VENV)/.installed requirements-run.txt
+	$(PIP) install --quiet -r requirements-run.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-run requirements-dev.txt requirements-deploy.txt
 	$(PIP) install --quiet -r requirements-dev.txt -r requirements-deploy.txt
 	touch $@
 
@@ -31,7 +35,7 @@ browser:
 	  else sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null; fi; }
 
 ## run: the whole product (web, worker, beat) with a demo organization
-run: install
+run: $(VENV)/.installed-run
 	$(PY) deploy/run_local.py
 
 ## migrate: prepare the database named by DATABASE_URL (all migrations, public tenant, template schema)
