@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export DJANGO_SETTINGS_MODULE := finops.settings
 
-.PHONY: run test install install-dev browser migrate lint format typecheck pytest bench synth check-deploy clean
+.PHONY: run test install install-dev system-deps migrate lint format typecheck pytest bench synth check-deploy clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,8 @@ $(VENV)/.installed-dev: $(VENV)/.installed-run requirements-dev.txt requirements
 ## install: the virtualenv with pinned runtime and development packages
 install: $(VENV)/.installed-dev
 
-## browser: Debian's Chromium for the Playwright tests (skipped when already present)
-browser:
+## system-deps: Debian's chromium (browser tests) and pgbouncer (pooled isolation tests), when missing
+system-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
@@ -54,11 +54,11 @@ format: install
 typecheck: install
 	FINOPS_TESTING=1 $(VENV)/bin/mypy finops tenants costs recommendations
 
-pytest: install browser
+pytest: install system-deps
 	FINOPS_TESTING=1 $(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 ## test: lint, type checks and the whole suite against real PostgreSQL and Redis
-test: install browser
+test: install system-deps
 	FINOPS_TESTING=1 $(MAKE) --no-print-directory lint typecheck
 	bash deploy/check.sh
 	$(MAKE) --no-print-directory pytest

@@ -24,7 +24,7 @@ def chromium() -> Iterator[Any]:
 
     executable = shutil.which("chromium")
     if executable is None:
-        raise RuntimeError("Debian's chromium is not installed: run `make browser`")
+        raise RuntimeError("Debian's chromium is not installed: run `make system-deps`")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         try:

@@ -164,7 +164,7 @@ class Bouncer:
 def pgbouncer(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Bouncer]:
     """pgbouncer in transaction pooling mode in front of the test database."""
     if PGBOUNCER is None:
-        pytest.skip("pgbouncer is not installed (Debian package `pgbouncer`; `make browser` installs it)")
+        pytest.skip("pgbouncer is not installed (Debian package `pgbouncer`; `make system-deps` installs it)")
     from django.db import connection
 
     db = connection.settings_dict
