@@ -139,3 +139,20 @@ def test_create_org_command_rejects_a_reserved_slug(db: Any) -> None:
             "create_org", slug="api", name="API", owner_email="x@api.test", owner_password="long enough pass 1"
         )
     assert not get_user_model().objects.filter(email="x@api.test").exists()
+
+
+def test_the_verification_link_confirms_the_owners_email(public_client: Any, mailoutbox: Any) -> None:
+    import re
+
+    from allauth.account.models import EmailAddress
+
+    post_signup(public_client)
+    (message,) = [m for m in mailoutbox if "peter@initech.test" in m.to]
+    link = re.search(r"https?://localhost(?::\d+)?(/accounts/confirm-email/\S+/)", str(message.body))
+    assert link is not None
+    assert not EmailAddress.objects.get(email="peter@initech.test").verified
+
+    assert public_client.get(link.group(1)).status_code == 200
+    public_client.post(link.group(1))
+
+    assert EmailAddress.objects.get(email="peter@initech.test").verified
