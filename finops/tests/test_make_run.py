@@ -16,6 +16,7 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -36,6 +37,13 @@ def fetch(url: str, host: str | None = None) -> tuple[int, str]:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
+
+
+def server_url(database: str) -> str:
+    """A URL for `database` on the server the tests use (credentials included when it has them)."""
+    db = settings.DATABASES["default"]
+    auth = quote(db.get("USER") or "postgres") + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
+    return f"postgresql://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{database}"
 
 
 def run_and_stop(env: dict[str, str], port: int) -> str:
@@ -79,13 +87,13 @@ def run_and_stop(env: dict[str, str], port: int) -> str:
 def test_make_run_uses_reachable_services_and_creates_the_demo_org_once(transactional_db: Any, tmp_path: Path) -> None:
     import psycopg
 
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+    with psycopg.connect(server_url("postgres"), autocommit=True) as admin:
         admin.execute("DROP DATABASE IF EXISTS finops_make_run WITH (FORCE)")
         admin.execute("CREATE DATABASE finops_make_run")
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in {"FINOPS_TESTING", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}},
-        "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/finops_make_run",
+        "DATABASE_URL": server_url("finops_make_run"),
         "REDIS_URL": "redis://127.0.0.1:6379/12",
         "PORT": str(port),
         "FINOPS_VAR_DIR": str(tmp_path / "var"),
