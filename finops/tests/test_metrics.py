@@ -18,21 +18,16 @@ from finops.metrics import publish_queue_depth
 
 
 @pytest.fixture
-def cloudwatch(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[Any]:
-    """A moto server of our own; the app's boto3 clients reach it through AWS_ENDPOINT_URL."""
+def cloudwatch(monkeypatch: pytest.MonkeyPatch, settings: Any, moto_endpoint: str) -> Iterator[Any]:
+    """The moto server; the app's boto3 clients reach it through AWS_ENDPOINT_URL."""
     import boto3
-    from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    settings.AWS_ENDPOINT_URL = f"http://{host}:{port}"
+    settings.AWS_ENDPOINT_URL = moto_endpoint
     # moto keeps its state per process, not per server: start from nothing.
     urllib.request.urlopen(urllib.request.Request(f"{settings.AWS_ENDPOINT_URL}/moto-api/reset", method="POST"))
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
     yield boto3.client("cloudwatch", endpoint_url=settings.AWS_ENDPOINT_URL, region_name=settings.AWS_REGION)
-    server.stop()
 
 
 @pytest.fixture

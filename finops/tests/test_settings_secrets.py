@@ -6,20 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from typing import Any
-
-import pytest
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Any:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def settings_in_a_fresh_process(env: dict[str, str], expression: str) -> str:

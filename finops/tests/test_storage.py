@@ -12,20 +12,17 @@ from finops.storage import TenantFileSystemStorage, TenantS3Storage
 
 
 @pytest.fixture(scope="module")
-def moto_s3() -> Any:
+def moto_s3(moto_endpoint: str) -> Any:
     import boto3
-    from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
     client = boto3.client(
-        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+        "s3", endpoint_url=moto_endpoint, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
     )
     client.create_bucket(Bucket="finops-files")
-    yield endpoint, client
-    server.stop()
+    yield moto_endpoint, client
+    for item in client.list_objects_v2(Bucket="finops-files").get("Contents", []):
+        client.delete_object(Bucket="finops-files", Key=item["Key"])
+    client.delete_bucket(Bucket="finops-files")
 
 
 def test_s3_keys_carry_the_schema_of_the_current_organization(moto_s3: Any) -> None:
