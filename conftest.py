@@ -54,12 +54,9 @@ PASSWORD = "correct horse battery staple"
 
 
 def make_user(email: str) -> Any:
-    from allauth.account.models import EmailAddress
-    from django.contrib.auth import get_user_model
+    from tenants.services.users import user_create
 
-    user = get_user_model().objects.create_user(username=email, email=email, password=PASSWORD)
-    EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
-    return user
+    return user_create(email=email, password=PASSWORD, verified=True)
 
 
 def make_org(slug: str) -> OrgWorld:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from django.contrib.auth import get_user_model, login
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -16,6 +16,7 @@ from tenants.access import user_organizations
 from tenants.forms import NewOrganizationForm, SignupForm
 from tenants.services.handoff import handoff_url_create
 from tenants.services.provisioning import organization_create
+from tenants.services.users import user_create
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -36,14 +37,8 @@ def signup(request: HttpRequest) -> HttpResponse:
                 if signed_in:
                     user = cast(User, request.user)
                 else:
-                    user = get_user_model().objects.create_user(
-                        username=data["email"], email=data["email"], password=data["password"]
-                    )
+                    user = user_create(email=data["email"], password=data["password"], verified=False)
                 organization = organization_create(name=data["organization_name"], slug=data["slug"], owner=user)
-                if not signed_in:
-                    from allauth.account.models import EmailAddress
-
-                    EmailAddress.objects.create(user=user, email=data["email"], primary=True, verified=False)
         except ValidationError as error:
             form.add_error("slug", error)
         else:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import transaction
@@ -100,16 +99,6 @@ def invitation_accept(*, organization: Organization, token: str, user: User) -> 
         user=user, organization=organization, defaults={"role": invitation.role}
     )
     return membership
-
-
-def user_create_for_invitation(*, email: str, password: str) -> User:
-    user_model = get_user_model()
-    user = user_model.objects.create_user(username=email, email=email, password=password)
-    from allauth.account.models import EmailAddress
-
-    # The invitation reached this address, which proves it.
-    EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
-    return user
 
 
 @transaction.atomic

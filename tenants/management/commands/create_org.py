@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from tenants.services.provisioning import organization_create
+from tenants.services.users import user_create
 
 
 class Command(BaseCommand):
@@ -35,10 +36,8 @@ class Command(BaseCommand):
                     from django.contrib.auth.password_validation import validate_password
 
                     validate_password(password, user_model(username=email, email=email))
-                    owner = user_model.objects.create_user(username=email, email=email, password=password)
-                    from allauth.account.models import EmailAddress
-
-                    EmailAddress.objects.create(user=owner, email=email, primary=True, verified=True)
+                    # The operator vouches for the address.
+                    owner = user_create(email=email, password=password, verified=True)
                 organization = organization_create(name=options["name"], slug=options["slug"], owner=owner)
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from error
