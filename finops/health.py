@@ -44,19 +44,20 @@ def _migrations_applied() -> bool:
         return False
 
 
-def healthz(request: HttpRequest) -> HttpResponse:
-    status = {"database": _database_ok(), "redis": _redis_ok()}
+def _answer(status: dict[str, bool], *, ok_word: str, failed_word: str) -> HttpResponse:
     ok = all(status.values())
-    body = {"status": "ok" if ok else "unavailable", **{k: "ok" if v else "down" for k, v in status.items()}}
+    body = {"status": ok_word if ok else failed_word, **{k: "ok" if v else "down" for k, v in status.items()}}
     return JsonResponse(body, status=200 if ok else 503)
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return _answer({"database": _database_ok(), "redis": _redis_ok()}, ok_word="ok", failed_word="unavailable")
 
 
 def readyz(request: HttpRequest) -> HttpResponse:
     status = {"database": _database_ok(), "redis": _redis_ok()}
     status["migrations"] = status["database"] and _migrations_applied()
-    ok = all(status.values())
-    body = {"status": "ready" if ok else "not ready", **{k: "ok" if v else "down" for k, v in status.items()}}
-    return JsonResponse(body, status=200 if ok else 503)
+    return _answer(status, ok_word="ready", failed_word="not ready")
 
 
 PROBES: dict[str, Callable[[HttpRequest], HttpResponse]] = {"/healthz": healthz, "/readyz": readyz}
