@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
-from tenants.models import Invitation, Membership, Organization
+from tenants.models import Invitation, Membership, Organization, Role
 
 
 def membership_for(user: Any, organization: Organization) -> Membership | None:
@@ -43,7 +43,7 @@ def require_manager(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
 def require_owner(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request_membership(request).role != "owner":
+        if request_membership(request).role != Role.OWNER:
             raise PermissionDenied("Only owners can do this.")
         return view(request, *args, **kwargs)
 

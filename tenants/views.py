@@ -27,7 +27,7 @@ from tenants.forms import (
     OrganizationSettingsForm,
     RoleForm,
 )
-from tenants.models import Invitation, public_url
+from tenants.models import Invitation, Role, public_url
 from tenants.services import members as member_services
 from tenants.services.handoff import handoff_redeem, handoff_url_create
 from tenants.services.provisioning import organization_delete
@@ -66,7 +66,7 @@ def members(request: HttpRequest) -> HttpResponse:
         "memberships": organization_memberships(organization),
         "invitations": Invitation.objects.filter(organization=organization, accepted_at=None, revoked_at=None),
         "invite_form": InviteForm(),
-        "role_choices": RoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+        "role_choices": Role.choices,
     }
     return render(request, "tenants/members.html", context)
 
