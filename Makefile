@@ -25,9 +25,9 @@ $(VENV)/.installed-dev: $(VENV)/.installed-run requirements-dev.txt requirements
 ## install: the virtualenv with pinned runtime and development packages
 install: $(VENV)/.installed-dev
 
-## system-deps: Debian's chromium (browser tests) and pgbouncer (pooled isolation tests), when missing
+## system-deps: Debian's chromium (browser tests; skipped when FINOPS_CHROMIUM names another) and pgbouncer, when missing
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@[ -n "$$FINOPS_CHROMIUM" ] || command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
 	@command -v pgbouncer >/dev/null 2>&1 || { \

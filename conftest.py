@@ -16,12 +16,40 @@ from finops.db import use_public_schema
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Any:
     from tenants.services.provisioning import public_tenant_ensure, template_schema_rebuild
 
     with django_db_blocker.unblock():
         public_tenant_ensure()
         template_schema_rebuild()
+    yield
+    with django_db_blocker.unblock():
+        _no_other_session_left()
+
+
+def _no_other_session_left() -> None:
+    """At the end, nothing but this process's own connection may still be on the test database.
+
+    A connection left open (a thread's, a subprocess's) makes the test database impossible to
+    drop, and is usually a leak the product would have too.
+    """
+    import time
+
+    from django.db import connection
+
+    query = (
+        "SELECT pid, application_name, backend_type, state, left(query, 200) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    deadline = time.monotonic() + 15
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(query)
+            others = cursor.fetchall()
+        if not others or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert not others, f"sessions left open on {connection.settings_dict['NAME']}: {others}"
 
 
 @pytest.fixture(autouse=True)
@@ -161,23 +189,11 @@ def celery_worker_process(django_db_setup: Any, django_db_blocker: Any) -> Any:
     from pathlib import Path
 
     from django.conf import settings
-    from django.db import connection
 
     from finops.celery import app
+    from finops.testing_env import subprocess_env
 
-    db = settings.DATABASES["default"]
-    name = connection.settings_dict["NAME"]
-    host = db.get("HOST") or "127.0.0.1"
-    port = db.get("PORT") or 5432
-    user = db.get("USER") or "postgres"
-    password = db.get("PASSWORD") or ""
-    auth = f"{user}:{password}@" if password else f"{user}@"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgresql://{auth}{host}:{port}/{name}",
-        "REDIS_URL": settings.REDIS_URL,
-        "FINOPS_TESTING": "1",
-    }
+    env = subprocess_env(FINOPS_TESTING="1")
     with django_db_blocker.unblock():
         app.control.purge()
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"celery-worker-{os.getpid()}.log"

@@ -1,7 +1,8 @@
 """`make bench [ONLY=<name>]`: benchmark figures as JSON lines on stdout, nothing else.
 
-Each benchmark runs in a fresh database `finops_bench` on the server named by DATABASE_URL
-and returns its figures with the baseline it measured in the same run.
+Each benchmark runs in a fresh database `<name>_bench` beside the one DATABASE_URL names
+(`finops_bench` by default), dropped again at the end, and returns its figures with the
+baseline it measured in the same run.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from typing import TextIO
 from urllib.parse import urlsplit, urlunsplit
 
 BENCHMARKS: dict[str, str] = {
@@ -19,19 +21,22 @@ BENCHMARKS: dict[str, str] = {
     "ingest": "costs.bench:run",
     "search_path_pinning": "finops.db_backend.bench:run",
 }
-BENCH_DATABASE = "finops_bench"
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/finops"
 
 
-def _database_fresh() -> None:
+def _admin_url_and_bench_url() -> tuple[str, str]:
+    parts = urlsplit(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    bench = f"{parts.path.lstrip('/') or 'finops'}_bench"
+    return urlunsplit(parts._replace(path="/postgres")), urlunsplit(parts._replace(path=f"/{bench}"))
+
+
+def _database_recreate(admin_url: str, name: str, *, create: bool) -> None:
     import psycopg
 
-    base = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/finops")
-    parts = urlsplit(base)
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path=f"/{BENCH_DATABASE}"))
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def _load(target: str) -> Callable[[], list[dict[str, object]]]:
@@ -48,23 +53,36 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "finops.settings")
     os.environ.setdefault("FINOPS_TESTING", "1")
     out = sys.stdout
+    admin_url, bench_url = _admin_url_and_bench_url()
+    bench_name = urlsplit(bench_url).path.lstrip("/")
     # Everything but the figures (Django, migrations, progress) goes to stderr.
     with contextlib.redirect_stdout(sys.stderr):
-        _database_fresh()
-        import django
+        _database_recreate(admin_url, bench_name, create=True)
+        os.environ["DATABASE_URL"] = bench_url
+        try:
+            _run(only, out)
+        finally:
+            from django.db import connections
 
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("prepare_db", verbosity=0)
-        from finops.db import use_public_schema
-
-        for name in only or list(BENCHMARKS):
-            # A benchmark may leave the connection in some organization's schema.
-            use_public_schema()
-            for figure in _load(BENCHMARKS[name])():
-                print(json.dumps(figure), file=out, flush=True)
+            connections.close_all()
+            _database_recreate(admin_url, bench_name, create=False)
     return 0
+
+
+def _run(only: list[str], out: TextIO) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("prepare_db", verbosity=0)
+    from finops.db import use_public_schema
+
+    for name in only or list(BENCHMARKS):
+        # A benchmark may leave the connection in some organization's schema.
+        use_public_schema()
+        for figure in _load(BENCHMARKS[name])():
+            print(json.dumps(figure), file=out, flush=True)
 
 
 if __name__ == "__main__":

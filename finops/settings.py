@@ -149,7 +149,9 @@ if env_bool("DATABASE_POOLED", default=bool(os.environ.get("DATABASE_HOST"))):
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_finops")}
+# Tests use `test_<name>` (pytest-xdist adds `_gw<n>`), so a suite run against its own
+# DATABASE_URL never shares a test database with another.
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

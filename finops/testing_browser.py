@@ -1,7 +1,12 @@
-"""Playwright helpers for browser tests: Debian's Chromium, never a downloaded browser."""
+"""Playwright helpers for browser tests: Debian's Chromium, never a downloaded browser.
+
+`FINOPS_CHROMIUM` names another Chromium binary; `FINOPS_CHROMIUM=playwright` uses the browser
+`playwright install` downloaded (GitHub's hosted runners, where `chromium` is a snap stub).
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,8 +27,9 @@ CHROMIUM_ARGS = [
 def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    executable = shutil.which("chromium")
-    if executable is None:
+    choice = os.environ.get("FINOPS_CHROMIUM", "")
+    executable = None if choice == "playwright" else choice or shutil.which("chromium")
+    if executable is None and choice != "playwright":
         raise RuntimeError("Debian's chromium is not installed: run `make system-deps`")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
@@ -31,3 +37,8 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+            # Inside sync_playwright the test runs in another context, where Django opens
+            # connections of its own; closed here, or they outlive the test on the database.
+            from django.db import connections
+
+            connections.close_all()

@@ -169,21 +169,11 @@ def dedicated_worker(celery_worker_process: Any, django_db_blocker: Any) -> Iter
     import uuid
     from pathlib import Path
 
-    from django.db import connection
-
     from finops.celery import app
+    from finops.testing_env import subprocess_env
 
     started: list[subprocess.Popen[bytes]] = []
-    db = settings.DATABASES["default"]
-    auth = f"{db.get('USER') or 'postgres'}@"
-    if db.get("PASSWORD"):
-        auth = f"{db.get('USER')}:{db['PASSWORD']}@"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgresql://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{connection.settings_dict['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "FINOPS_TESTING": "1",
-    }
+    env = subprocess_env(FINOPS_TESTING="1")
 
     def start(queue: str) -> subprocess.Popen[bytes]:
         node = f"dedicated-{uuid.uuid4().hex[:8]}@localhost"

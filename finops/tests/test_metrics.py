@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 import sys
 import urllib.request
@@ -15,6 +14,7 @@ import pytest
 
 from finops.celery import app
 from finops.metrics import publish_queue_depth
+from finops.testing_env import subprocess_env
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_nothing_is_published_unless_publishing_is_switched_on(
     assert cloudwatch.list_metrics(Namespace="FinOps")["Metrics"] == []
 
 
-def test_beat_schedules_it_every_minute_on_the_default_queue_and_workers_know_it(settings: Any) -> None:
+def test_beat_schedules_it_every_minute_on_the_default_queue_and_workers_know_it(settings: Any, db: Any) -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["publish-queue-depth"]
     assert (entry["task"], entry["schedule"], entry["options"]["queue"]) == (
         "finops.metrics.publish_queue_depth",
@@ -121,7 +121,7 @@ def test_beat_schedules_it_every_minute_on_the_default_queue_and_workers_know_it
     )
     result = subprocess.run(
         [sys.executable, "-c", script],
-        env={**os.environ, "FINOPS_TESTING": "1"},
+        env=subprocess_env(FINOPS_TESTING="1"),
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,

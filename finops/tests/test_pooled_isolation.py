@@ -222,19 +222,16 @@ pidfile = {workdir}/pgbouncer.pid
 
 
 def _subprocess_env(bouncer: Bouncer, engine: str) -> dict[str, str]:
-    from django.conf import settings
+    from finops.testing_env import subprocess_env
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": bouncer.url("two_servers"),
-        "DATABASE_ENGINE": engine,
-        "DATABASE_POOLED": "1",
-        "FINOPS_TESTING": "1",
-        "REDIS_URL": settings.REDIS_URL,
-        "DJANGO_SETTINGS_MODULE": "finops.settings",
-    }
-    env.pop("DATABASE_HOST", None)
-    return env
+    return subprocess_env(
+        drop={"DATABASE_HOST"},
+        DATABASE_URL=bouncer.url("two_servers"),
+        DATABASE_ENGINE=engine,
+        DATABASE_POOLED="1",
+        FINOPS_TESTING="1",
+        DJANGO_SETTINGS_MODULE="finops.settings",
+    )
 
 
 @pytest.fixture

@@ -115,10 +115,11 @@ def _wsgi_tracing_state(**env: str) -> dict[str, Any]:
         "  'propagators': [type(p).__name__ for p in getattr(propagate.get_global_textmap(), '_propagators', [])],\n"
         "  'middleware': [m for m in settings.MIDDLEWARE if 'opentelemetry' in m]}))\n"
     )
-    base = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    from finops.testing_env import subprocess_env
+
     result = subprocess.run(
         [sys.executable, "-c", script],
-        env={**base, "FINOPS_TESTING": "1", **env},
+        env=subprocess_env(drop=[k for k in os.environ if k.startswith("OTEL_")], FINOPS_TESTING="1", **env),
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,
@@ -128,7 +129,7 @@ def _wsgi_tracing_state(**env: str) -> dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
-def test_the_web_process_traces_only_when_an_otlp_endpoint_is_set() -> None:
+def test_the_web_process_traces_only_when_an_otlp_endpoint_is_set(db: Any) -> None:
     off = _wsgi_tracing_state()
     assert (off["provider"], off["middleware"]) == ("ProxyTracerProvider", [])
     assert "AwsXRayPropagator" not in off["propagators"]
@@ -183,28 +184,21 @@ class _Collector:
 @pytest.mark.worker
 def test_a_worker_process_exports_task_spans_over_otlp(committed_org: Any, tmp_path: Path) -> None:
     from django.conf import settings
-    from django.db import connection
     from django_tenants.utils import tenant_context
 
     from finops.celery import app
+    from finops.testing_env import subprocess_env
     from tenants.tasks import schema_report
 
     acme = committed_org("acme")
     collector = _Collector()
     queue = f"tracing-{os.getpid()}"
     node = f"tracing-{os.getpid()}@{socket.gethostname()}"
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgresql://{db.get('USER') or 'postgres'}@{db.get('HOST') or '127.0.0.1'}:"
-        f"{db.get('PORT') or 5432}/{db['NAME']}",
-        "FINOPS_TESTING": "1",
-        "REDIS_URL": settings.REDIS_URL,
-        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector.port}",
-        "OTEL_BSP_SCHEDULE_DELAY": "200",
-    }
-    if db.get("PASSWORD"):
-        env["DATABASE_URL"] = env["DATABASE_URL"].replace("@", f":{db['PASSWORD']}@", 1)
+    env = subprocess_env(
+        FINOPS_TESTING="1",
+        OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{collector.port}",
+        OTEL_BSP_SCHEDULE_DELAY="200",
+    )
     log = tmp_path / "worker.log"
     command = [sys.executable, "-m", "celery", "-A", "finops", "worker", "-Q", queue, "--pool", "prefork",
                "--concurrency", "1", "--without-gossip", "--without-mingle", "-n", node]  # fmt: skip
