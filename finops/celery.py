@@ -7,7 +7,6 @@ in `public` would read or write shared tables (or nothing) without error, so our
 
 from __future__ import annotations
 
-import enum
 import os
 from typing import Any
 
@@ -16,14 +15,9 @@ from tenant_schemas_celery.app import CeleryApp
 from tenant_schemas_celery.task import TenantTask
 
 from finops.db import current_schema
+from finops.queues import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "finops.settings")
-
-
-class Queue(enum.StrEnum):
-    DEFAULT = "default"
-    INGEST = "ingest"
-    AI = "ai"
 
 
 class TenantRequiredError(RuntimeError):

@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import boto3
-from django.conf import settings
 from django.utils import timezone
 
-from finops.celery import Queue, app, shared_task
+from finops.aws.cloudwatch import MetricDatum, metric_data_put
+from finops.celery import app, shared_task
+from finops.queues import Queue
 
 NAMESPACE = "FinOps"
 METRIC_NAME = "QueueDepth"
@@ -39,18 +39,11 @@ def queue_depths(connection: Any) -> dict[str, int]:
 
 def queue_depths_put(depths: dict[str, int]) -> None:
     """One PutMetricData call with a datapoint per queue."""
-    client = boto3.client("cloudwatch", region_name=settings.AWS_REGION, endpoint_url=settings.AWS_ENDPOINT_URL)
     now = timezone.now()
-    client.put_metric_data(
-        Namespace=NAMESPACE,
-        MetricData=[
-            {
-                "MetricName": METRIC_NAME,
-                "Dimensions": [{"Name": DIMENSION, "Value": queue}],
-                "Timestamp": now,
-                "Value": depth,
-                "Unit": "Count",
-            }
+    metric_data_put(
+        namespace=NAMESPACE,
+        data=[
+            MetricDatum(name=METRIC_NAME, value=depth, unit="Count", timestamp=now, dimensions={DIMENSION: queue})
             for queue, depth in sorted(depths.items())
         ],
     )

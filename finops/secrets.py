@@ -13,14 +13,10 @@ import os
 
 def secret_value(arn: str, key: str | None = None) -> str:
     """The secret's string, or one key of a JSON secret (e.g. RDS's {"username", "password"})."""
-    import boto3
+    # Imported here: boto3 is loaded only by processes whose settings name a secret ARN.
+    from finops.aws.secrets_manager import secret_string
 
-    client = boto3.client(
-        "secretsmanager",
-        region_name=os.environ.get("AWS_REGION", "us-east-1"),
-        endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None,
-    )
-    raw = client.get_secret_value(SecretId=arn)["SecretString"]
+    raw = secret_string(arn)
     if key is None:
         return str(raw)
     value = json.loads(raw).get(key)

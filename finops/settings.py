@@ -13,6 +13,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from finops.queues import Queue
 from finops.secrets import env_or_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -261,7 +262,7 @@ CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_DEFAULT_QUEUE = Queue.DEFAULT.value
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -352,12 +353,12 @@ CELERY_BEAT_SCHEDULE = {
     "publish-queue-depth": {
         "task": "finops.metrics.publish_queue_depth",
         "schedule": 60,
-        "options": {"queue": "default", "expires": 50},
+        "options": {"queue": Queue.DEFAULT.value, "expires": 50},
     },
 }
 # finops is not an installed app, so autodiscovery would not register its tasks in the workers.
 CELERY_IMPORTS = ["finops.metrics"]
 CELERY_TASK_ROUTES = {
-    "costs.tasks.*": {"queue": "ingest"},
-    "recommendations.tasks.*": {"queue": "ai"},
+    "costs.tasks.*": {"queue": Queue.INGEST.value},
+    "recommendations.tasks.*": {"queue": Queue.AI.value},
 }

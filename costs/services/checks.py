@@ -22,8 +22,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from costs.aws import AwsCallError, Credentials
-from costs.aws import s3 as aws_s3
 from costs.ingest.delivery import DeliveryFile
 from costs.ingest.jobs import job_create, job_execute
 from costs.models import CostSource, Delivery, IngestionJob, JobStatus, JobTrigger, SourceKind
@@ -40,6 +38,8 @@ from costs.services.sources import (
     source_check_with,
     source_credentials,
 )
+from finops.aws import AwsCallError, Credentials
+from finops.aws import s3 as aws_s3
 
 log = logging.getLogger(__name__)
 

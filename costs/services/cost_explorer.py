@@ -18,9 +18,9 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from costs.aws import Credentials
-from costs.aws import cost_explorer as aws_ce
 from costs.models import CostSource, DailyCostRollup, LinkedAccount, SourceKind
+from finops.aws import Credentials
+from finops.aws import cost_explorer as aws_ce
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from costs.aws import Credentials
-from costs.aws import s3 as aws_s3
 from costs.cloudformation import normalize_prefix
 from costs.models import CostSource, Delivery, ReportFormat
+from finops.aws import Credentials
+from finops.aws import s3 as aws_s3
 
 # Legacy CUR: <prefix>/<name>/<yyyymmdd-yyyymmdd>/<name>-Manifest.json (the period's latest manifest).
 LEGACY_MANIFEST = re.compile(r"^(?P<base>.*?)(?P<start>\d{8})-(?P<end>\d{8})/(?P<file>[^/]+)-Manifest\.json$")

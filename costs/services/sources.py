@@ -15,12 +15,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from costs.aws import AwsCallError, Credentials
-from costs.aws import organizations as aws_organizations
-from costs.aws import sts as aws_sts
 from costs.cloudformation import normalize_prefix
 from costs.models import CostSource, LinkedAccount, SourceKind
 from costs.services.discovery import DiscoveryResult, deliveries_discover, export_root
+from finops.aws import AwsCallError, Credentials
+from finops.aws import organizations as aws_organizations
+from finops.aws import sts as aws_sts
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,8 @@ import pytest
 import requests
 from django.conf import settings
 
+from finops.aws.testing import moto_client
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -61,9 +63,7 @@ class Aws:
     url: str
 
     def client(self, service: str) -> Any:
-        import boto3
-
-        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1")
+        return moto_client(service, self.url)
 
     def seed_cost_explorer(self, results: list[dict[str, Any]], account_id: str = CUSTOMER_ACCOUNT) -> None:
         response = requests.post(

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from costs.aws import AwsCallError
-from costs.aws import s3 as aws_s3
+from finops.aws import AwsCallError
+from finops.aws import s3 as aws_s3
 
 BODY = bytes(range(256)) * 8192  # 2 MiB, several download chunks
 SLOWDOWN = (

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from finops.aws.testing import moto_client
 from finops.celery import app
 from finops.metrics import publish_queue_depth
 from finops.testing_env import subprocess_env
@@ -19,15 +20,13 @@ from finops.testing_env import subprocess_env
 
 @pytest.fixture
 def cloudwatch(monkeypatch: pytest.MonkeyPatch, settings: Any, moto_endpoint: str) -> Iterator[Any]:
-    """The moto server; the app's boto3 clients reach it through AWS_ENDPOINT_URL."""
-    import boto3
-
+    """The moto server; the app's AWS clients reach it through AWS_ENDPOINT_URL."""
     settings.AWS_ENDPOINT_URL = moto_endpoint
     # moto keeps its state per process, not per server: start from nothing.
     urllib.request.urlopen(urllib.request.Request(f"{settings.AWS_ENDPOINT_URL}/moto-api/reset", method="POST"))
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
-    yield boto3.client("cloudwatch", endpoint_url=settings.AWS_ENDPOINT_URL, region_name=settings.AWS_REGION)
+    yield moto_client("cloudwatch", settings.AWS_ENDPOINT_URL, region=settings.AWS_REGION)
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+from finops.aws.testing import moto_client
+
 
 def settings_in_a_fresh_process(env: dict[str, str], expression: str) -> str:
     code = (
@@ -18,15 +20,7 @@ def settings_in_a_fresh_process(env: dict[str, str], expression: str) -> str:
 
 
 def test_secret_key_database_and_redis_credentials_come_from_secrets_manager(moto_endpoint: str) -> None:
-    import boto3
-
-    client = boto3.client(
-        "secretsmanager",
-        region_name="us-east-1",
-        endpoint_url=moto_endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    client = moto_client("secretsmanager", moto_endpoint)
     key_arn = client.create_secret(Name="finops/django", SecretString="s3cr3t-from-asm-" + "k" * 40)["ARN"]
     db_arn = client.create_secret(
         Name="finops/db", SecretString=json.dumps({"username": "finops_app", "password": "pw-from-asm"})

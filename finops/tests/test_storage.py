@@ -8,16 +8,13 @@ import pytest
 from django.core.files.base import ContentFile
 from django_tenants.utils import schema_context
 
+from finops.aws.testing import moto_client
 from finops.storage import TenantFileSystemStorage, TenantS3Storage
 
 
 @pytest.fixture(scope="module")
 def moto_s3(moto_endpoint: str) -> Any:
-    import boto3
-
-    client = boto3.client(
-        "s3", endpoint_url=moto_endpoint, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
-    )
+    client = moto_client("s3", moto_endpoint)
     client.create_bucket(Bucket="finops-files")
     yield moto_endpoint, client
     for item in client.list_objects_v2(Bucket="finops-files").get("Contents", []):

@@ -1,8 +1,11 @@
 """The only place boto3 is touched: one module per AWS service, each returning typed dataclasses.
 
+`sts`, `s3`, `organizations`, `cost_explorer` (the AWS Cost Explorer API, not the product's
+explorer pages), `cloudwatch`, `secrets_manager`; `testing` seeds a local moto server for tests.
 Clients are built here with our endpoint (a local moto server in tests, AWS itself in
 production), region and a retry policy. Errors from AWS are turned into `AwsCallError`
 carrying the service's error code, so callers can explain failures without importing botocore.
+ruff's banned-api rule (TID251) keeps boto3 and botocore out of every other package.
 """
 
 from __future__ import annotations
@@ -45,12 +48,17 @@ class AwsCallError(Exception):
 
 
 def client(service: str, credentials: Credentials | None = None) -> Any:
-    """A boto3 client for `service`; with `credentials`, acting as the customer's role."""
-    kwargs: dict[str, Any] = {
-        "region_name": settings.AWS_REGION,
-        "endpoint_url": settings.AWS_ENDPOINT_URL,
-        "config": RETRY_CONFIG,
-    }
+    """A boto3 client for `service` (region and endpoint from settings); with `credentials`, acting as the customer's role."""
+    return client_at(service, credentials, region=settings.AWS_REGION, endpoint_url=settings.AWS_ENDPOINT_URL)
+
+
+def client_at(service: str, credentials: Credentials | None = None, *, region: str, endpoint_url: str | None) -> Any:
+    """A boto3 client for `service` in `region` at `endpoint_url` (None: AWS itself), without reading settings.
+
+    Secrets Manager is read while the settings module is still being evaluated, so it cannot
+    go through `client()`.
+    """
+    kwargs: dict[str, Any] = {"region_name": region, "endpoint_url": endpoint_url, "config": RETRY_CONFIG}
     if credentials is not None:
         kwargs.update(
             aws_access_key_id=credentials.access_key_id,

@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from costs.aws import AwsCallError, Credentials, call_error, client
+from finops.aws import AwsCallError, Credentials, call_error, client
 
 # Manifests are small JSON files; anything bigger is not a manifest we should trust.
 MANIFEST_MAX_BYTES = 10 * 1024 * 1024

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from costs.aws import Credentials, call_error, client
+from finops.aws import Credentials, call_error, client
 
 
 @dataclass(frozen=True)

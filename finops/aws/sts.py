@@ -6,7 +6,7 @@ import re
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from costs.aws import Credentials, call_error, client
+from finops.aws import Credentials, call_error, client
 
 # RoleSessionName allows [\w+=,.@-]{2,64}; it shows up in the customer's CloudTrail.
 _SESSION_NAME_INVALID = re.compile(r"[^\w+=,.@-]")

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from costs.aws import Credentials, call_error, client
+from finops.aws import Credentials, call_error, client
 
 METRICS = ("UnblendedCost", "AmortizedCost", "NetUnblendedCost", "NetAmortizedCost")
 
