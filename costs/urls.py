@@ -3,8 +3,6 @@ from django.urls import path
 from costs import views
 
 urlpatterns = [
-    path("costs/", views.costs, name="costs"),
-    path("anomalies/", views.anomalies, name="anomalies"),
     path("cloud-accounts/", views.accounts, name="cost_accounts"),
     path("cloud-accounts/add/", views.source_add, name="cost_source_add"),
     path("cloud-accounts/cloudformation.json", views.cloudformation_template, name="cost_cloudformation"),

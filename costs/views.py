@@ -1,4 +1,4 @@
-"""Pages of the costs app: Accounts (linked AWS exports, uploads, ingestion jobs). Costs/Anomalies are placeholders."""
+"""Pages of the costs app: Accounts (linked AWS exports, uploads, ingestion jobs)."""
 
 from __future__ import annotations
 
@@ -25,19 +25,6 @@ from tenants.models import public_url
 
 JOB_HISTORY = 50
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
-
-
-def section(request: HttpRequest, title: str) -> HttpResponse:
-    request_membership(request)
-    return render(request, "section_placeholder.html", {"title": title})
-
-
-def costs(request: HttpRequest) -> HttpResponse:
-    return section(request, "Costs")
-
-
-def anomalies(request: HttpRequest) -> HttpResponse:
-    return section(request, "Anomalies")
 
 
 def _template_url() -> str:

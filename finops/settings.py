@@ -75,6 +75,8 @@ TENANT_APPS = [
     # contenttypes is listed in both so tenant-schema models get their content types.
     "django.contrib.contenttypes",
     "costs",
+    "costs.explorer",
+    "costs.monitoring",
     "recommendations",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -326,7 +328,7 @@ LOGGING = {
 }
 
 # ---------------------------------------------------------------------------
-# Cost sources (costs app): cross-account roles, Cost Explorer budget, schedule
+# Cost sources (costs app): cross-account roles, Cost Explorer request quota, schedule
 # ---------------------------------------------------------------------------
 # Our AWS account, which customers' read-only roles trust (with the organization's ExternalId).
 FINOPS_AWS_ACCOUNT_ID = os.environ.get("FINOPS_AWS_ACCOUNT_ID", "111111111111")
@@ -336,7 +338,12 @@ AWS_REGION = os.environ.get("AWS_REGION", "us-east-1")
 # Only set for local AWS emulators (moto in tests); production talks to AWS itself.
 AWS_ENDPOINT_URL = os.environ.get("AWS_ENDPOINT_URL") or None
 # Each GetCostAndUsage page costs the customer $0.01; this caps it per organization and month.
-COST_EXPLORER_MONTHLY_REQUEST_BUDGET = int(os.environ.get("COST_EXPLORER_MONTHLY_REQUEST_BUDGET", "200"))
+# (COST_EXPLORER_MONTHLY_REQUEST_BUDGET is its former name, still read when the new one is unset.)
+COST_EXPLORER_MONTHLY_REQUEST_QUOTA = int(
+    os.environ.get("COST_EXPLORER_MONTHLY_REQUEST_QUOTA")
+    or os.environ.get("COST_EXPLORER_MONTHLY_REQUEST_BUDGET")
+    or "200"
+)
 # Largest cost report accepted through the browser upload.
 COST_UPLOAD_MAX_BYTES = int(os.environ.get("COST_UPLOAD_MAX_BYTES", str(512 * 1024 * 1024)))
 # A public (e.g. S3) copy of the read-only role template for the console's quick-create link;

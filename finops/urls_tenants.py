@@ -5,7 +5,6 @@ from django.urls import include, path
 from tenants import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("auth/handoff/", views.handoff, name="handoff"),
     path("switch/<slug:slug>/", views.switch_organization, name="switch_organization"),
     path("invitations/<str:token>/", views.accept_invitation, name="accept_invitation"),
@@ -16,7 +15,10 @@ urlpatterns = [
     path("invitations/<int:invitation_id>/revoke/", views.revoke_invitation, name="revoke_invitation"),
     path("settings/", views.organization_settings, name="organization_settings"),
     path("settings/delete/", views.delete_organization, name="delete_organization"),
+    path("api-keys/", views.api_keys, name="api_keys"),
     path("accounts/", include("allauth.urls")),
+    path("", include("costs.explorer.urls")),
+    path("", include("costs.monitoring.urls")),
     path("", include("costs.urls")),
     path("", include("recommendations.urls")),
 ]

@@ -4,5 +4,4 @@ from recommendations import views
 
 urlpatterns = [
     path("recommendations/", views.recommendations, name="recommendations"),
-    path("api-keys/", views.api_keys, name="api_keys"),
 ]

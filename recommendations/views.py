@@ -9,8 +9,3 @@ from tenants.access import request_membership
 def recommendations(request: HttpRequest) -> HttpResponse:
     request_membership(request)
     return render(request, "section_placeholder.html", {"title": "Recommendations"})
-
-
-def api_keys(request: HttpRequest) -> HttpResponse:
-    request_membership(request)
-    return render(request, "section_placeholder.html", {"title": "API keys"})

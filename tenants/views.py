@@ -1,4 +1,4 @@
-"""Views of an organization's site: home, members, invitations, settings, hand-off."""
+"""Views of an organization's site: members, invitations, settings, API keys, hand-off."""
 
 from __future__ import annotations
 
@@ -34,13 +34,6 @@ from tenants.services.provisioning import organization_delete
 from tenants.services.users import user_create
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    membership = request_membership(request)
-    from costs.selectors import home_summary
-
-    return render(request, "tenants/home.html", {"summary": home_summary(), "membership": membership})
 
 
 def handoff(request: HttpRequest) -> HttpResponse:
@@ -177,6 +170,12 @@ def _accept(request: HttpRequest, token: str, user: object) -> HttpResponse:
         login(request, user, backend=BACKEND)  # type: ignore[arg-type]
     messages.success(request, f"Welcome to {request.tenant.name}.")  # type: ignore[attr-defined]
     return redirect("home")
+
+
+def api_keys(request: HttpRequest) -> HttpResponse:
+    """Placeholder: per-organization API keys arrive with the integration API."""
+    request_membership(request)
+    return render(request, "section_placeholder.html", {"title": "API keys"})
 
 
 @require_manager

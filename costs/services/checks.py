@@ -25,8 +25,8 @@ from django.utils import timezone
 from costs.ingest.delivery import DeliveryFile
 from costs.ingest.jobs import job_create, job_execute
 from costs.models import CostSource, Delivery, IngestionJob, JobStatus, JobTrigger, SourceKind
-from costs.services.cost_explorer import CostExplorerBudgetExceeded, cost_explorer_gap_fill
 from costs.services.discovery import DeliveryCandidate
+from costs.services.estimates_gap_fill import CostExplorerQuotaExceeded, estimates_gap_fill
 from costs.services.sources import (
     CheckOutcome,
     SourceError,
@@ -147,9 +147,9 @@ def _run(*, source: CostSource, credentials: Credentials, trigger: str, task_id:
     if not Delivery.objects.filter(source=source).exists():
         # No bill yet: Cost Explorer stands in until the first CUR arrives.
         try:
-            filled = cost_explorer_gap_fill(source=source, credentials=credentials)
+            filled = estimates_gap_fill(source=source, credentials=credentials)
             notes.append(f"Cost Explorer estimates for {filled.days} days until the first report arrives.")
-        except CostExplorerBudgetExceeded as error:
+        except CostExplorerQuotaExceeded as error:
             notes.append(str(error))
         except AwsCallError as error:
             notes.append(f"Cost Explorer estimates unavailable ({error.code}: {error.message}).")

@@ -1,7 +1,7 @@
 """Cost Explorer: daily cost per service and linked account, one page per call.
 
 Each GetCostAndUsage call (page) costs the customer $0.01, so pagination is left to the
-caller, which counts pages against the organization's budget and caches them.
+caller, which counts pages against the organization's monthly request quota and caches them.
 """
 
 from __future__ import annotations

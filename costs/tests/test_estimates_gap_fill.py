@@ -10,7 +10,7 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from costs.models import CostSource, DailyCostRollup, LinkedAccount, SourceKind
-from costs.services.cost_explorer import CostExplorerBudgetExceeded, budget_used, cost_explorer_gap_fill
+from costs.services.estimates_gap_fill import CostExplorerQuotaExceeded, estimates_gap_fill, request_quota_used
 from costs.services.sources import source_create, source_credentials
 from costs.tests.conftest import CUSTOMER_ACCOUNT, ROLE_ARN
 
@@ -69,7 +69,7 @@ def test_all_pages_are_written_as_exact_estimates(aws: Any, linked: Any) -> None
     source, credentials = linked
     aws.seed_cost_explorer(PAGES)
 
-    result = cost_explorer_gap_fill(source=source, credentials=credentials, start=START, end=END)
+    result = estimates_gap_fill(source=source, credentials=credentials, start=START, end=END)
 
     assert result.pages_requested == 2
     rows = estimates()
@@ -86,30 +86,30 @@ def test_all_pages_are_written_as_exact_estimates(aws: Any, linked: Any) -> None
     assert {r.source.kind for r in rows} == {SourceKind.COST_EXPLORER}
     assert CostSource.objects.filter(kind=SourceKind.COST_EXPLORER).count() == 1
     assert set(LinkedAccount.objects.values_list("account_id", flat=True)) == {"222222222222", "333333333333"}
-    assert budget_used() == 2
+    assert request_quota_used() == 2
 
 
-def test_repeated_fill_is_served_from_the_cache_without_spending_budget(aws: Any, linked: Any) -> None:
+def test_repeated_fill_is_served_from_the_cache_without_spending_the_request_quota(aws: Any, linked: Any) -> None:
     source, credentials = linked
     aws.seed_cost_explorer(PAGES)
-    cost_explorer_gap_fill(source=source, credentials=credentials, start=START, end=END)
+    estimates_gap_fill(source=source, credentials=credentials, start=START, end=END)
 
-    again = cost_explorer_gap_fill(source=source, credentials=credentials, start=START, end=END)
+    again = estimates_gap_fill(source=source, credentials=credentials, start=START, end=END)
 
     assert (again.pages_requested, again.pages_from_cache) == (0, 2)
-    assert budget_used() == 2
+    assert request_quota_used() == 2
     assert len(estimates()) == 4  # replaced, not appended
 
 
-def test_budget_refuses_pages_beyond_it_with_a_clear_message(aws: Any, linked: Any, settings: Any) -> None:
+def test_request_quota_refuses_pages_beyond_it_with_a_clear_message(aws: Any, linked: Any, settings: Any) -> None:
     source, credentials = linked
     aws.seed_cost_explorer(PAGES)
-    settings.COST_EXPLORER_MONTHLY_REQUEST_BUDGET = 1
+    settings.COST_EXPLORER_MONTHLY_REQUEST_QUOTA = 1
 
-    with pytest.raises(CostExplorerBudgetExceeded, match=r"budget of 1 requests for .* is used up"):
-        cost_explorer_gap_fill(source=source, credentials=credentials, start=START, end=END)
+    with pytest.raises(CostExplorerQuotaExceeded, match=r"request quota of 1 requests for .* is used up"):
+        estimates_gap_fill(source=source, credentials=credentials, start=START, end=END)
 
-    assert budget_used() == 1
+    assert request_quota_used() == 1
     assert estimates() == []
 
 
@@ -127,7 +127,7 @@ def test_days_a_bill_covers_are_never_estimated(aws: Any, linked: Any) -> None:
         billed_cost=Decimal("11.00"),
     )
 
-    result = cost_explorer_gap_fill(source=source, credentials=credentials, start=START, end=END)
+    result = estimates_gap_fill(source=source, credentials=credentials, start=START, end=END)
 
     assert result.skipped_days == 1
     assert [r.day for r in estimates()] == [date(2026, 10, 1), date(2026, 10, 3)]

@@ -1,7 +1,7 @@
-"""Cost Explorer estimates: daily cost per service and account until the first bill (CUR) arrives.
+"""Estimates from the AWS Cost Explorer API: daily cost per service and account until the first bill (CUR) arrives.
 
 Every GetCostAndUsage page costs the customer $0.01, so pages are counted per organization
-and month against COST_EXPLORER_MONTHLY_REQUEST_BUDGET (in the cache, whose keys carry the
+and month against a request quota, COST_EXPLORER_MONTHLY_REQUEST_QUOTA (in the cache, whose keys carry the
 schema name) and identical requests are answered from the cache. Days a bill already covers
 are never estimated; ingest drops estimates for days a bill later covers.
 """
@@ -25,13 +25,13 @@ from finops.aws import cost_explorer as aws_ce
 log = logging.getLogger(__name__)
 
 PAGE_CACHE_SECONDS = 6 * 3600
-BUDGET_KEY_SECONDS = 40 * 24 * 3600
-# A runaway NextPageToken loop must not spend the whole budget in one go.
+QUOTA_KEY_SECONDS = 40 * 24 * 3600
+# A runaway NextPageToken loop must not spend the whole request quota in one go.
 MAX_PAGES_PER_FILL = 50
 
 
-class CostExplorerBudgetExceeded(Exception):
-    """This month's Cost Explorer request budget is used up; the message says so plainly."""
+class CostExplorerQuotaExceeded(Exception):
+    """This month's Cost Explorer request quota is used up; the message says so plainly."""
 
 
 @dataclass(frozen=True)
@@ -49,24 +49,27 @@ def _org_key() -> str:
     return str(connection.tenant.external_id)  # type: ignore[attr-defined]
 
 
-def budget_key(month: date) -> str:
+def request_quota_key(month: date) -> str:
+    # The stored key keeps the spelling it had before the rename ("ce-budget"), so the
+    # counters of the month in progress survive the deploy that renamed it.
     return f"ce-budget:{_org_key()}:{month:%Y-%m}"
 
 
-def budget_used(*, month: date | None = None) -> int:
-    return int(cache.get(budget_key(month or timezone.now().date()), 0))
+def request_quota_used(*, month: date | None = None) -> int:
+    """Cost Explorer requests this organization made (were charged for) in `month` (default: this month)."""
+    return int(cache.get(request_quota_key(month or timezone.now().date()), 0))
 
 
-def _budget_spend_one() -> None:
+def _request_quota_spend_one() -> None:
     today = timezone.now().date()
-    key = budget_key(today)
-    cache.add(key, 0, BUDGET_KEY_SECONDS)
+    key = request_quota_key(today)
+    cache.add(key, 0, QUOTA_KEY_SECONDS)
     used = cache.incr(key)
-    limit = settings.COST_EXPLORER_MONTHLY_REQUEST_BUDGET
+    limit = settings.COST_EXPLORER_MONTHLY_REQUEST_QUOTA
     if used > limit:
         cache.decr(key)
-        raise CostExplorerBudgetExceeded(
-            f"The Cost Explorer budget of {limit} requests for {today:%B %Y} is used up "
+        raise CostExplorerQuotaExceeded(
+            f"The Cost Explorer request quota of {limit} requests for {today:%B %Y} is used up "
             f"(each request costs you $0.01 on your AWS bill). Estimates resume next month; "
             "your CUR exports are not affected."
         )
@@ -81,7 +84,7 @@ def cost_explorer_page(
     cached = cache.get(key)
     if cached is not None:
         return cached, True
-    _budget_spend_one()
+    _request_quota_spend_one()
     page = aws_ce.get_cost_and_usage_page(credentials=credentials, start=start, end=end, next_token=token)
     cache.set(key, page, PAGE_CACHE_SECONDS)
     return page, False
@@ -105,10 +108,10 @@ def default_window(today: date) -> tuple[date, date]:
     return start, today
 
 
-def cost_explorer_gap_fill(
+def estimates_gap_fill(
     *, source: CostSource, credentials: Credentials, start: date | None = None, end: date | None = None
 ) -> GapFillResult:
-    """Write is_estimate rollups for [start, end) days no bill covers; raises CostExplorerBudgetExceeded."""
+    """Write is_estimate rollups for [start, end) days no bill covers; raises CostExplorerQuotaExceeded."""
     if start is None or end is None:
         start, end = default_window(timezone.now().date())
     pages: list[aws_ce.CostExplorerPage] = []

@@ -1,0 +1,1 @@
+"""Explorer models (tenant schema): saved views and exports will live here."""

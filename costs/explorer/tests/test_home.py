@@ -1,0 +1,44 @@
+"""The organization home page: the bill's figures for members, a way in before data arrives, 404 for strangers."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+
+FOCUS_SMALL = Path(settings.BASE_DIR) / "costs" / "tests" / "fixtures" / "focus_small.csv"
+
+
+def test_before_any_cost_data_the_home_page_says_how_to_get_started(org_a: Any, client_for: Any) -> None:
+    response = client_for(org_a.viewer, org_a).get("/")
+    assert response.status_code == 200
+    assert [t.name for t in response.templates][0] == "explorer/home.html"
+    assert b"Get started" in response.content
+    assert b"You are viewer of this organization." in response.content
+
+
+def test_with_cost_data_the_home_page_shows_the_summary_cards(org_a: Any, client_for: Any) -> None:
+    call_command("ingest_file", "--org", "acme", str(FOCUS_SMALL), stdout=StringIO())
+    response = client_for(org_a.owner, org_a).get("/")
+    assert response.status_code == 200
+    assert list(response.context["summary"]) == ["Month to date", "Last month", "Linked accounts"]
+    assert response.context["summary"]["Linked accounts"] == "3"
+    assert b"Get started" not in response.content
+
+
+def test_the_costs_page_is_a_placeholder_for_members(org_a: Any, client_for: Any) -> None:
+    response = client_for(org_a.viewer, org_a).get("/costs/")
+    assert response.status_code == 200
+    assert b"<h1>Costs</h1>" in response.content
+
+
+def test_a_user_of_another_organization_gets_404_on_the_explorer_pages(org_a: Any, org_b: Any, client_for: Any) -> None:
+    call_command("ingest_file", "--org", "acme", str(FOCUS_SMALL), stdout=StringIO())
+    stranger = client_for(org_b.owner, org_a)
+    for path in ("/", "/costs/"):
+        response = stranger.get(path)
+        assert response.status_code == 404
+        assert b"Linked accounts" not in response.content

@@ -1,0 +1,1 @@
+"""Monitoring models (tenant schema): anomalies, forecasts, budgets and alerts will live here."""

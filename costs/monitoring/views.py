@@ -1,0 +1,13 @@
+"""Pages of the monitoring app; Anomalies is a placeholder for now."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from tenants.access import request_membership
+
+
+def anomalies(request: HttpRequest) -> HttpResponse:
+    request_membership(request)
+    return render(request, "section_placeholder.html", {"title": "Anomalies"})
