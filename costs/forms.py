@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from costs.models import ReportFormat
 from costs.services.sources import SourceError, role_arn_validate
 from costs.services.uploads import UploadError, upload_validate
+from finops.validators import validate_single_line_text
 
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
@@ -24,7 +25,12 @@ FORMAT_CHOICES = [
 
 
 class SourceForm(forms.Form):
-    name = forms.CharField(max_length=200, initial="AWS payer account", help_text="Shown in lists and charts.")
+    name = forms.CharField(
+        max_length=200,
+        initial="AWS payer account",
+        help_text="Shown in lists and charts.",
+        validators=[validate_single_line_text],
+    )
     role_arn = forms.CharField(
         max_length=300,
         label="Role ARN",

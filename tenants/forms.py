@@ -7,18 +7,28 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 
+from finops.validators import validate_single_line_text
 from tenants.models import Organization, Role
 from tenants.slugs import validate_slug
 
 
+def organization_name_field() -> forms.CharField:
+    return forms.CharField(max_length=100, label="Organization name", validators=[validate_single_line_text])
+
+
+def email_field(**kwargs: Any) -> forms.EmailField:
+    # Django's EmailValidator lets quoted local parts carry control characters (ESC, NUL…).
+    return forms.EmailField(validators=[validate_single_line_text], **kwargs)
+
+
 class SignupForm(forms.Form):
-    organization_name = forms.CharField(max_length=100, label="Organization name")
+    organization_name = organization_name_field()
     slug = forms.CharField(
         max_length=50,
         label="Address",
         help_text="Becomes your organization's subdomain: lowercase letters, digits and hyphens.",
     )
-    email = forms.EmailField(label="Work email")
+    email = email_field(label="Work email")
     password = forms.CharField(widget=forms.PasswordInput, label="Password", help_text="At least 12 characters.")
 
     def clean_slug(self) -> str:
@@ -49,13 +59,13 @@ class SignupForm(forms.Form):
 class NewOrganizationForm(forms.Form):
     """Sign-up for someone already signed in: no account fields."""
 
-    organization_name = forms.CharField(max_length=100, label="Organization name")
+    organization_name = organization_name_field()
     slug = forms.CharField(max_length=50, label="Address")
     clean_slug = SignupForm.clean_slug
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField()
+    email = email_field()
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
 
 

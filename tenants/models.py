@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
+from finops.validators import validate_single_line_text
+
 
 def new_external_id() -> str:
     # Customers paste this into their IAM role's trust policy; it must be unguessable and ours.
@@ -15,7 +17,8 @@ def new_external_id() -> str:
 
 
 class Organization(TenantMixin):
-    name = models.CharField(max_length=100)
+    # Reaches email subjects, page titles, logs and exports: one line of plain text.
+    name = models.CharField(max_length=100, validators=[validate_single_line_text])
     slug = models.SlugField(max_length=50, unique=True)
     default_currency = models.CharField(max_length=3, default="USD")
     time_zone = models.CharField(max_length=64, default="UTC")

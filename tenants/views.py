@@ -31,7 +31,6 @@ from tenants.models import Invitation, Role, public_url
 from tenants.services import members as member_services
 from tenants.services.handoff import handoff_redeem, handoff_url_create
 from tenants.services.provisioning import organization_delete
-from tenants.services.users import user_create
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -145,7 +144,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
             reason = f"This invitation is for {invitation.email}, but you are signed in as {request.user.email}."  # type: ignore[union-attr]
             return render(request, "tenants/invitation_invalid.html", {"reason": reason}, status=403)
         if request.method == "POST":
-            return _accept(request, token, request.user)
+            return _accept(request, token, cast(User, request.user))
         return render(request, "tenants/invitation_accept.html", context)
 
     if existing is not None:
@@ -154,20 +153,24 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
 
     form = AcceptInvitationNewUserForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and form.is_valid():
-        # The invitation reached this address, which proves it.
-        user = user_create(email=invitation.email, password=form.cleaned_data["password"], verified=True)
-        return _accept(request, token, user)
+        try:
+            membership = member_services.invitation_accept_new_user(
+                organization=organization, token=token, password=form.cleaned_data["password"]
+            )
+        except member_services.InvitationInvalid as error:
+            return render(request, "tenants/invitation_invalid.html", {"reason": str(error)}, status=410)
+        login(request, membership.user, backend=BACKEND)
+        messages.success(request, f"Welcome to {organization.name}.")
+        return redirect("home")
     context["form"] = form
     return render(request, "tenants/invitation_accept.html", context)
 
 
-def _accept(request: HttpRequest, token: str, user: object) -> HttpResponse:
+def _accept(request: HttpRequest, token: str, user: User) -> HttpResponse:
     try:
-        member_services.invitation_accept(organization=request.tenant, token=token, user=user)  # type: ignore[attr-defined,arg-type]
+        member_services.invitation_accept(organization=request.tenant, token=token, user=user)  # type: ignore[attr-defined]
     except member_services.InvitationInvalid as error:
         return render(request, "tenants/invitation_invalid.html", {"reason": str(error)}, status=410)
-    if not request.user.is_authenticated:
-        login(request, user, backend=BACKEND)  # type: ignore[arg-type]
     messages.success(request, f"Welcome to {request.tenant.name}.")  # type: ignore[attr-defined]
     return redirect("home")
 

@@ -89,6 +89,14 @@ def test_bad_settings_are_explained_field_by_field(org_a: Any, client_for: Any) 
     assert "without s3://" in body
 
 
+def test_a_source_name_with_a_line_break_is_a_form_error(org_a: Any, client_for: Any) -> None:
+    response = client_for(org_a.owner, org_a).post("/cloud-accounts/add/", {**FORM, "name": "Payer\r\nX: 1"})
+    assert response.status_code == 200
+    assert "control character (U+000D)" in response.content.decode()
+    with tenant_context(org_a.organization):
+        assert not CostSource.objects.filter(kind=SourceKind.AWS_S3).exists()
+
+
 def test_source_page_shows_the_job_history_and_scoped_ids(org_a: Any, org_b: Any, client_for: Any) -> None:
     source = make_source(org_a)
     make_job(org_a, source, status=JobStatus.FAILED, error="daily-1.csv.gz: row 7, column lineItem/UnblendedCost: bad")

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django_tenants.utils import schema_exists
 
 from finops.db import use_public_schema
+from finops.validators import validate_single_line_text
 from tenants.models import Domain, Membership, Organization, Role, organization_host
 from tenants.services.schema_clone import schema_clone
 from tenants.slugs import schema_name_for, validate_slug
@@ -59,6 +60,7 @@ def organization_create(*, name: str, slug: str, owner: User) -> Organization:
     and no orphan row.
     """
     validate_slug(slug)
+    validate_single_line_text(name)
     if Organization.objects.filter(slug=slug).exists():
         raise ValidationError("This name is already taken.", code="slug_taken")
     org = Organization(name=name.strip(), slug=slug, schema_name=schema_name_for(slug))
