@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, str] = {
     "tenant_provisioning": "tenants.bench:run",
     "ingest": "costs.bench:run",
     "search_path_pinning": "finops.db_backend.bench:run",
+    "anomaly": "costs.monitoring.bench:run",
 }
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/finops"
 
