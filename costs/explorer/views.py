@@ -6,12 +6,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from costs.selectors import home_summary
+from finops.home_panels import home_panels
 from tenants.access import request_membership
 
 
 def home(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
-    return render(request, "explorer/home.html", {"summary": home_summary(), "membership": membership})
+    context = {"summary": home_summary(), "membership": membership, "panels": home_panels(request)}
+    return render(request, "explorer/home.html", context)
 
 
 def costs(request: HttpRequest) -> HttpResponse:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from django.db import transaction
 from django.utils import timezone
 
 from costs.ingest.delivery import DeliveryFile, delivery_ingest
 from costs.ingest.errors import IngestError
 from costs.models import CostSource, IngestionJob, JobStatus
+from costs.signals import ingestion_succeeded
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,8 @@ def job_execute(
     job.billing_periods = summary.billing_periods
     job.delivery_key = summary.delivery_key
     _finish(job, status=JobStatus.SUCCEEDED, error="")
+    periods = list(summary.billing_periods)
+    transaction.on_commit(lambda: ingestion_succeeded.send(sender=IngestionJob, job_id=job.pk, billing_periods=periods))
     job.summary = summary  # type: ignore[attr-defined]  # handy for callers (CLI prints it)
     return job
 

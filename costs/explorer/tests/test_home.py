@@ -42,3 +42,17 @@ def test_a_user_of_another_organization_gets_404_on_the_explorer_pages(org_a: An
         response = stranger.get(path)
         assert response.status_code == 404
         assert b"Linked accounts" not in response.content
+
+
+def test_the_home_page_renders_the_panels_apps_register(org_a: Any, client_for: Any) -> None:
+    from finops import home_panels
+
+    home_panels.home_panel_register(
+        "test-panel", lambda request: home_panels.HomePanel("section_placeholder.html", {"title": "x"}), order=999
+    )
+    try:
+        response = client_for(org_a.viewer, org_a).get("/")
+    finally:
+        home_panels._providers.pop("test-panel")
+    assert response.status_code == 200
+    assert b"Nothing here yet for" in response.content
