@@ -10,6 +10,8 @@ import re
 
 import pyarrow as pa
 
+from costs.vocabulary import BASES
+
 TIMESTAMP = pa.timestamp("ms")  # naive, always UTC (PostgreSQL session time zone is UTC)
 # Money and quantities travel as validated decimal text (never float) straight into NUMERIC;
 # arithmetic (amortization) is done in these exact decimal types.
@@ -54,14 +56,7 @@ STRING_COLUMNS = (
 )
 TIMESTAMP_COLUMNS = ("billing_period_start", "billing_period_end", "charge_period_start", "charge_period_end")
 QUANTITY_COLUMNS = ("pricing_quantity", "consumed_quantity", "list_unit_price", "contracted_unit_price")
-MONEY_COLUMNS = (
-    "billed_cost",
-    "effective_cost",
-    "list_cost",
-    "contracted_cost",
-    "unblended_cost",
-    "net_unblended_cost",
-)
+MONEY_COLUMNS = BASES
 JSON_COLUMNS = ("tags",)
 
 CANONICAL_SCHEMA = pa.schema(

@@ -5,18 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-ROLLUP_DIMENSIONS = (
-    "day",
-    "source_id",
-    "billing_period",
-    "billing_account_id",
-    "sub_account_id",
-    "service_name",
-    "region",
-    "charge_category",
-    "currency",
-)
-BASES = ("billed_cost", "effective_cost", "list_cost", "contracted_cost", "unblended_cost", "net_unblended_cost")
+from costs.vocabulary import BASES, ROLLUP_DIMENSIONS
 
 _REBUILD = f"""
 INSERT INTO costs_dailycostrollup ({", ".join(ROLLUP_DIMENSIONS)}, {", ".join(BASES)}, row_count, is_estimate)

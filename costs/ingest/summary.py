@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from costs.ingest.rollups import BASES
+from costs.vocabulary import BASES
 
 Totals = dict[str, dict[str, dict[str, Decimal]]]  # period -> currency -> basis -> amount
 

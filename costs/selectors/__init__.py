@@ -4,15 +4,19 @@ Apps that read the bill (explorer, monitoring, recommendations) import from here
 from `costs.models`; new reads go in a module of this package and are re-exported here.
 """
 
-from costs.selectors.daily import GROUPABLE, daily_costs, rollups_effective
+from costs.selectors.daily import daily_costs, rollups_effective
 from costs.selectors.home import home_summary
 from costs.selectors.money import money_format
-from costs.selectors.totals import ALL_CATEGORIES, BASES, cost_totals
+from costs.selectors.totals import cost_totals
+from costs.vocabulary import ALL_CATEGORIES, BASES, GROUPABLE, ChargeCategory, CostBasis, Dimension
 
 __all__ = [
     "ALL_CATEGORIES",
     "BASES",
     "GROUPABLE",
+    "ChargeCategory",
+    "CostBasis",
+    "Dimension",
     "cost_totals",
     "daily_costs",
     "home_summary",

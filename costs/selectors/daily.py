@@ -9,9 +9,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from costs.models import DailyCostRollup
-from costs.selectors.totals import BASES
-
-GROUPABLE = ("service_name", "sub_account_id", "billing_account_id", "region", "charge_category", "source_id")
+from costs.vocabulary import BASES, GROUPABLE
 
 
 def rollups_effective() -> QuerySet[DailyCostRollup]:

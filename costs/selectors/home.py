@@ -13,6 +13,7 @@ from django.utils import timezone
 from costs.models import DailyCostRollup, LinkedAccount
 from costs.selectors.daily import rollups_effective
 from costs.selectors.money import money_format
+from costs.vocabulary import CostBasis
 
 
 def _month_start(day: datetime.date) -> datetime.date:
@@ -24,7 +25,7 @@ def _month_figure(start: datetime.date, end: datetime.date) -> str:
         rollups_effective()
         .filter(day__gte=start, day__lt=end)
         .values("currency")
-        .annotate(total=Sum("billed_cost"))
+        .annotate(total=Sum(CostBasis.BILLED.value))
         .order_by("-total")
     )
     figures = [money_format(row["total"] or Decimal(0), row["currency"]) for row in per_currency]

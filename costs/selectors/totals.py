@@ -10,9 +10,7 @@ from typing import Any
 from django.db.models import Sum
 
 from costs.models import DailyCostRollup
-
-BASES = ("billed_cost", "effective_cost", "list_cost", "contracted_cost", "unblended_cost", "net_unblended_cost")
-ALL_CATEGORIES = "All"
+from costs.vocabulary import ALL_CATEGORIES, BASES
 
 
 def _period_date(period: str) -> datetime.date:

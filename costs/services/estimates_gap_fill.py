@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from costs.models import CostSource, DailyCostRollup, LinkedAccount, SourceKind
+from costs.vocabulary import ChargeCategory
 from finops.aws import Credentials
 from finops.aws import cost_explorer as aws_ce
 
@@ -165,7 +166,7 @@ def _estimates_replace(
                     sub_account_id=account,
                     service_name=row.service,
                     region="",
-                    charge_category="Usage",
+                    charge_category=ChargeCategory.USAGE,
                     currency=row.currency,
                     billed_cost=row.unblended,
                     effective_cost=row.amortized,

@@ -11,11 +11,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import tenant_context
 
 from costs.management.commands._org import organization_by_slug
-from costs.selectors import cost_totals
+from costs.selectors import BASES, cost_totals
 
 
 class Command(BaseCommand):
-    help = "Print totals per billing period, currency, charge category and cost basis as JSON."
+    help = f"Print totals per billing period, currency, charge category and cost basis ({', '.join(BASES)}) as JSON."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--org", required=True, help="organization slug")
