@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from finops.queues import Queue
@@ -362,10 +363,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"queue": Queue.DEFAULT.value, "expires": 50},
     },
+    # Alert deliveries that failed are retried with back-off; the digest goes out once a day.
+    "monitoring-retry-deliveries": {"task": "costs.monitoring.tasks.alerts_all_organizations", "schedule": 300},
+    "monitoring-daily-digest": {
+        "task": "costs.monitoring.tasks.alerts_all_organizations",
+        "schedule": crontab(hour=7, minute=0),
+        "kwargs": {"digest": True},
+    },
 }
 # finops is not an installed app, so autodiscovery would not register its tasks in the workers.
 CELERY_IMPORTS = ["finops.metrics"]
 CELERY_TASK_ROUTES = {
     "costs.tasks.*": {"queue": Queue.INGEST.value},
     "recommendations.tasks.*": {"queue": Queue.AI.value},
+    "costs.monitoring.tasks.*": {"queue": Queue.DEFAULT.value},
 }

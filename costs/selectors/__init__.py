@@ -5,8 +5,10 @@ from `costs.models`; new reads go in a module of this package and are re-exporte
 """
 
 from costs.selectors.daily import daily_costs, rollups_effective
+from costs.selectors.forecast import MonthForecast, month_end_forecast
 from costs.selectors.home import home_summary
 from costs.selectors.money import money_format
+from costs.selectors.series import CombinationSpend, daily_spend_series, latest_cost_day, spend_by_combination
 from costs.selectors.totals import cost_totals
 from costs.vocabulary import ALL_CATEGORIES, BASES, GROUPABLE, ChargeCategory, CostBasis, Dimension
 
@@ -15,11 +17,17 @@ __all__ = [
     "BASES",
     "GROUPABLE",
     "ChargeCategory",
+    "CombinationSpend",
     "CostBasis",
     "Dimension",
+    "MonthForecast",
     "cost_totals",
     "daily_costs",
+    "daily_spend_series",
     "home_summary",
+    "latest_cost_day",
     "money_format",
+    "month_end_forecast",
     "rollups_effective",
+    "spend_by_combination",
 ]

@@ -1,0 +1,1 @@
+"""Alerts: messages for anomalies, budget thresholds and digests, sent by email or Slack, retried when they fail."""

@@ -1,0 +1,77 @@
+"""Reads of the monitoring app for pages and the API: lists with filters, one object by id (404 otherwise)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from costs.monitoring.models import AlertSubscription, Anomaly, AnomalyStatus, Budget, Monitor, MonitoringRun
+from costs.monitoring.services.budgets import budget_status
+from costs.selectors import month_end_forecast
+
+ANOMALY_SORTS = {"impact": "-impact_amount", "recent": "-detected_day", "percent": "-impact_percent"}
+
+
+def anomaly_list(
+    *,
+    status: str = "",
+    severity: str = "",
+    monitor_id: int | None = None,
+    since: datetime.date | None = None,
+    sort: str = "impact",
+) -> QuerySet[Anomaly]:
+    """Anomalies filtered by status, severity, monitor and first day, sorted by impact (default), recency or percent."""
+    anomalies = Anomaly.objects.select_related("monitor")
+    if status:
+        anomalies = anomalies.filter(status=status)
+    if severity:
+        anomalies = anomalies.filter(severity=severity)
+    if monitor_id:
+        anomalies = anomalies.filter(monitor_id=monitor_id)
+    if since:
+        anomalies = anomalies.filter(end_day__gte=since)
+    return anomalies.order_by(ANOMALY_SORTS.get(sort, "-impact_amount"), "-id")
+
+
+def anomaly_get(anomaly_id: int) -> Anomaly:
+    return get_object_or_404(Anomaly.objects.select_related("monitor"), pk=anomaly_id)
+
+
+def monitor_get(monitor_id: int) -> Monitor:
+    return get_object_or_404(Monitor, pk=monitor_id)
+
+
+def budget_get(budget_id: int) -> Budget:
+    return get_object_or_404(Budget, pk=budget_id)
+
+
+def subscription_list(*, user: Any) -> QuerySet[AlertSubscription]:
+    return AlertSubscription.objects.filter(user=user)
+
+
+def subscription_get(*, user: Any, subscription_id: int) -> AlertSubscription:
+    """A member's own subscription; anybody else's is a 404."""
+    return get_object_or_404(subscription_list(user=user), pk=subscription_id)
+
+
+def monitors_with_counts() -> list[dict[str, Any]]:
+    open_by_monitor: dict[int, int] = {}
+    for monitor_id in Anomaly.objects.filter(status=AnomalyStatus.OPEN).values_list("monitor_id", flat=True):
+        open_by_monitor[monitor_id] = open_by_monitor.get(monitor_id, 0) + 1
+    return [{"monitor": m, "open": open_by_monitor.get(m.pk, 0)} for m in Monitor.objects.all()]
+
+
+def budgets_overview(*, today: datetime.date) -> list[dict[str, Any]]:
+    return [budget_status(budget, today=today) for budget in Budget.objects.all()]
+
+
+def organization_forecast(*, today: datetime.date) -> list[Any]:
+    """Month-end forecast of all spend per currency, with its interval."""
+    return month_end_forecast(today=today)
+
+
+def last_run() -> MonitoringRun | None:
+    return MonitoringRun.objects.first()

@@ -1,0 +1,245 @@
+"""A monitoring run: every monitor's series through the model, anomalies stored with root cause, budgets checked.
+
+Runs after an ingestion commits (the period is whole by then) and on demand. Stored
+anomalies are keyed by monitor, series and first day, so a run repeated on the same data
+changes nothing, and a later run extends an ongoing anomaly instead of raising another.
+Anomalies whose alert day is older than NOTIFY_WITHIN_DAYS before the newest data (history
+seen for the first time) are stored without alerting anyone.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from costs.monitoring.alerts.dispatch import anomaly_deliveries_create, deliveries_send_on_commit
+from costs.monitoring.detection import DetectorSettings, Event, detect
+from costs.monitoring.detection.rootcause import Spend, explain
+from costs.monitoring.models import (
+    Anomaly,
+    AnomalyKind,
+    AnomalyStatus,
+    Monitor,
+    MonitoringRun,
+    RunStatus,
+    Severity,
+    Suppression,
+)
+from costs.monitoring.services.budgets import budgets_check
+from costs.selectors import daily_spend_series, latest_cost_day, spend_by_combination
+
+log = logging.getLogger(__name__)
+
+LOOKBACK_DAYS = 150  # 12 weeks of baseline plus the ~2 months judged
+NOTIFY_WITHIN_DAYS = 3
+ROOT_CAUSE_BASELINE_DAYS = 14
+ROOT_CAUSE_MAX_DAYS = 14
+CENTS = Decimal("0.01")
+SEVERITY_STEPS = (
+    (Decimal(10_000), Severity.CRITICAL),
+    (Decimal(1_000), Severity.HIGH),
+    (Decimal(100), Severity.MEDIUM),
+)
+
+
+def severity_for(impact: Decimal) -> str:
+    """By money: medium from 100, high from 1,000, critical from 10,000 (in the series' currency)."""
+    for floor, severity in SEVERITY_STEPS:
+        if impact >= floor:
+            return severity
+    return Severity.LOW
+
+
+def monitoring_run(*, trigger: str, today: datetime.date | None = None) -> MonitoringRun:
+    """Run every monitor and check every budget; one transaction, alerts queued on commit.
+
+    A failure is recorded on the run (and re-raised) and leaves earlier anomalies intact.
+    """
+    # Judge up to the newest data, not the wall clock: a bill lags by a day or more.
+    today = today or min(timezone.now().date(), latest_cost_day() or timezone.now().date())
+    run = MonitoringRun.objects.create(trigger=trigger)
+    try:
+        with transaction.atomic():
+            for monitor in Monitor.objects.all():
+                _monitor_run(run, monitor, today)
+            budgets_check(today=today)
+            deliveries_send_on_commit()
+    except Exception as error:
+        MonitoringRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now()
+        )
+        raise
+    run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
+    run.save(update_fields=["status", "finished_at", "series", "anomalies_new", "anomalies_updated", "through"])
+    return run
+
+
+def _dense(days: dict[datetime.date, Decimal | None], start: datetime.date, end: datetime.date) -> list[Decimal | None]:
+    """One value per day: no rollup row means no spend (0); a NULL sum stays None (unknown, not 0)."""
+    return [days.get(start + datetime.timedelta(days=k), Decimal(0)) for k in range((end - start).days + 1)]
+
+
+def _monitor_run(run: MonitoringRun, monitor: Monitor, today: datetime.date) -> None:
+    series = daily_spend_series(
+        dimension=monitor.dimension,
+        start=today - datetime.timedelta(days=LOOKBACK_DAYS),
+        end=today,
+        basis=monitor.cost_basis,
+        usage_only=monitor.usage_only,
+        tag_key=monitor.tag_key,
+    )
+    settings = DetectorSettings(
+        min_percent=float(monitor.min_impact_percent) / 100, min_daily_impact=float(monitor.min_impact_amount)
+    )
+    through = max((day for days in series.values() for day in days), default=None)
+    if through is None:
+        return
+    run.through = max(run.through or through, through)
+    for (value, currency), days in series.items():
+        first = min(days)
+        amounts = _dense(days, first, through)
+        run.series += 1
+        detection = detect([float(a) if a is not None else None for a in amounts], settings)
+        for event in detection.events:
+            _anomaly_store(run, monitor, value, currency, first, amounts, detection.expected, event, through)
+
+
+def _anomaly_store(
+    run: MonitoringRun,
+    monitor: Monitor,
+    value: str,
+    currency: str,
+    first: datetime.date,
+    amounts: Sequence[Decimal | None],
+    expected_by_day: Sequence[float | None],
+    event: Event,
+    through: datetime.date,
+) -> None:
+    def day_of(index: int) -> datetime.date:
+        return first + datetime.timedelta(days=index)
+
+    actual = sum((a for a in amounts[event.start : event.end + 1] if a is not None), Decimal(0))
+    expected = sum(
+        (
+            Decimal(repr(round(event.expected(d), 2)))
+            for d in range(event.start, event.end + 1)
+            if amounts[d] is not None
+        ),
+        Decimal(0),
+    )
+    impact = actual - expected
+    if impact < monitor.min_impact_amount or impact <= 0:
+        return
+    percent = (impact / expected * 100).quantize(Decimal("0.1")) if expected > 0 else Decimal("999999.9")
+    kind = (
+        AnomalyKind.CHANGE
+        if event.confirmed_change
+        else AnomalyKind(event.trigger if event.trigger == "sustained" else "spike")
+    )
+    chart_from, chart_to = max(0, event.start - 28), min(len(amounts) - 1, event.end + 14)
+    daily = [
+        {
+            "day": day_of(d).isoformat(),
+            "actual": None if amounts[d] is None else str(amounts[d]),
+            "expected": None if expected_by_day[d] is None else f"{expected_by_day[d]:.2f}",
+            "in_anomaly": event.start <= d <= event.end,
+        }
+        for d in range(chart_from, chart_to + 1)
+    ]
+    fields = {
+        "kind": kind,
+        "end_day": day_of(event.end),
+        "detected_day": day_of(event.detected),
+        "ongoing": event.ongoing,
+        "expected_amount": expected.quantize(CENTS),
+        "actual_amount": actual.quantize(CENTS),
+        "impact_amount": impact.quantize(CENTS),
+        "impact_percent": percent,
+        "severity": severity_for(impact),
+        "daily": daily,
+        "updated_at": timezone.now(),
+    }
+    anomaly = Anomaly.objects.filter(
+        monitor=monitor, dimension_value=value, currency=currency, start_day=day_of(event.start)
+    ).first()
+    if anomaly is not None:
+        grew = anomaly.end_day != fields["end_day"]
+        for name, field_value in fields.items():
+            setattr(anomaly, name, field_value)
+        if grew:
+            anomaly.root_cause = _root_cause(monitor, anomaly)
+        anomaly.save()
+        run.anomalies_updated += 1
+        return
+    anomaly = Anomaly(
+        monitor=monitor, dimension_value=value, currency=currency, start_day=day_of(event.start), **fields
+    )
+    anomaly.root_cause = _root_cause(monitor, anomaly)
+    anomaly.suppressed_by = suppression_matching(anomaly)
+    if anomaly.suppressed_by is not None:
+        anomaly.status = AnomalyStatus.RESOLVED
+    anomaly.save()
+    run.anomalies_new += 1
+    fresh = anomaly.detected_day >= through - datetime.timedelta(days=NOTIFY_WITHIN_DAYS)
+    if fresh and not monitor.is_muted and anomaly.suppressed_by is None:
+        anomaly_deliveries_create(anomaly=anomaly)
+
+
+def _root_cause(monitor: Monitor, anomaly: Anomaly) -> list[dict[str, object]]:
+    window_end = min(anomaly.end_day, anomaly.start_day + datetime.timedelta(days=ROOT_CAUSE_MAX_DAYS - 1))
+    baseline = (
+        anomaly.start_day - datetime.timedelta(days=ROOT_CAUSE_BASELINE_DAYS),
+        anomaly.start_day - datetime.timedelta(days=1),
+    )
+    rows = spend_by_combination(
+        dimension=monitor.dimension,
+        value=anomaly.dimension_value,
+        currency=anomaly.currency,
+        baseline=baseline,
+        window=(anomaly.start_day, window_end),
+        basis=monitor.cost_basis,
+        usage_only=monitor.usage_only,
+        tag_key=monitor.tag_key,
+    )
+    contributors = explain(
+        (
+            Spend(r.account, r.service, r.region, r.usage_type, r.resource, r.baseline_total, r.anomaly_total)
+            for r in rows
+        ),
+        baseline_days=ROOT_CAUSE_BASELINE_DAYS,
+        anomaly_days=(window_end - anomaly.start_day).days + 1,
+    )
+    return [
+        {
+            "dimensions": c.dimensions,
+            "baseline_daily": str(c.baseline_daily),
+            "anomaly_daily": str(c.anomaly_daily),
+            "delta_daily": str(c.delta_daily),
+            "share": str(c.share),
+        }
+        for c in contributors
+    ]
+
+
+def top_contributor(anomaly: Anomaly) -> dict[str, str]:
+    """The dimensions of the biggest root-cause row, without the resource (patterns outlive resources)."""
+    if not anomaly.root_cause:
+        return {}
+    return {k: v for k, v in anomaly.root_cause[0]["dimensions"].items() if k != "resource"}
+
+
+def suppression_matching(anomaly: Anomaly) -> Suppression | None:
+    """An "expected" pattern of this series that covers the anomaly: same top contributor, no bigger."""
+    top = top_contributor(anomaly)
+    for suppression in Suppression.objects.filter(monitor=anomaly.monitor, dimension_value=anomaly.dimension_value):
+        if anomaly.impact_percent > suppression.max_impact_percent:
+            continue
+        if suppression.contributor and suppression.contributor != top:
+            continue
+        return suppression
+    return None
