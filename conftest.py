@@ -58,6 +58,27 @@ def _email_in_memory(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_account_guards() -> Any:
+    """Each test starts with no login failures, sign-ups or token failures counted.
+
+    The account-guard counters are global on purpose (finops/account_guards.py), so without this
+    every sign-up or failed login in one test would count against the next.
+    """
+    yield
+    import redis
+    from django.conf import settings
+
+    prefix = settings.CACHES["account_guards_global"]["KEY_PREFIX"]
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+@pytest.fixture(autouse=True)
 def _public_schema_after_test() -> Any:
     yield
     from django.db import connection

@@ -165,6 +165,7 @@ if _REDIS_PASSWORD and "@" not in REDIS_URL:
     # ElastiCache's AUTH token is injected on its own; it is alphanumeric, so no escaping.
     _scheme, _rest = REDIS_URL.split("://", 1)
     REDIS_URL = f"{_scheme}://:{_REDIS_PASSWORD}@{_rest}"
+CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "finops")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -172,8 +173,16 @@ CACHES = {
         # Cache keys carry the schema name so one organization never reads another's entries.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "finops"),
-    }
+        "KEY_PREFIX": CACHE_KEY_PREFIX,
+    },
+    # Deliberately NOT per organization (Django's default key function, no schema in the key):
+    # counters that guard accounts (login failures, resets, confirmations, TOTP, invitation
+    # tokens, sign-ups) must hold on every host. Only finops/account_guards.py uses it.
+    "account_guards_global": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": f"{CACHE_KEY_PREFIX}:account-guards",
+    },
 }
 
 # ---------------------------------------------------------------------------
@@ -202,12 +211,22 @@ ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[FinOps] "
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "tenants.auth_adapter.AccountAdapter"
+# Counted in the global "account_guards_global" cache (finops/account_guards.py), never per host.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "5/5m/ip,5/5m/key",
     "login": "30/m/ip",
     "reset_password": "5/m/ip,5/m/key",
     "confirm_email": "3/m/key",
 }
+# Behind the ALB the client is the last X-Forwarded-For entry (the ALB appends it); REMOTE_ADDR
+# is the ALB itself, so without this every per-address limit would be one limit for everyone.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# Sign-up (tenants/services/signup.py): per client address and for everyone together.
+SIGNUP_RATE_PER_ADDRESS = os.environ.get("SIGNUP_RATE_PER_ADDRESS", "10/3600")
+SIGNUP_RATE_GLOBAL = os.environ.get("SIGNUP_RATE_GLOBAL", "300/3600")
+SIGNUP_LINK_MAX_AGE_SECONDS = 24 * 3600
+# Failed invitation links per client address before the invitation pages answer 429.
+INVITATION_TOKEN_FAILURES_PER_ADDRESS = "20/600"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "FinOps"
 

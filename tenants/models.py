@@ -116,6 +116,26 @@ class Invitation(models.Model):
         return self.accepted_at is None and self.revoked_at is None
 
 
+class SignupRequest(models.Model):
+    """A sign-up waiting for its email link: no account or organization exists until the link is used.
+
+    The link carries a random token; we keep only its hash. The password is kept hashed, exactly
+    as it will be on the account.
+    """
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    email = models.EmailField()
+    organization_name = models.CharField(max_length=100, validators=[validate_single_line_text])
+    slug = models.SlugField(max_length=50)
+    password_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Sign-up request for {self.slug}"
+
+
 class LoginHandoff(models.Model):
     """A single-use, short-lived ticket that carries a sign-in from one host to another.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.models import User
@@ -11,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from finops.account_guards import Limit, client_address, limit_consume, limit_reached
 from tenants.access import (
     invitation_get,
     membership_get,
@@ -130,9 +132,17 @@ def revoke_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
 def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
     """Join through an invitation link: sign in (or create an account) as the invited address."""
     organization = request.tenant  # type: ignore[attr-defined]
+    # Unknown tokens are counted per client address in the global counters: a guesser gains
+    # nothing by moving to another organization's host.
+    failures = Limit.parse("invitation_token_failures", settings.INVITATION_TOKEN_FAILURES_PER_ADDRESS)
+    address = client_address(request)
+    if limit_reached(failures, address):
+        return render(request, "429.html", status=429)
     try:
         invitation = member_services.invitation_for_token(organization=organization, token=token)
     except member_services.InvitationInvalid as error:
+        if isinstance(error, member_services.InvitationUnknown):
+            limit_consume(failures, address)
         return render(request, "tenants/invitation_invalid.html", {"reason": str(error)}, status=410)
 
     user_model = get_user_model()

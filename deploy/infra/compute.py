@@ -140,6 +140,8 @@ class Compute(Construct):
             "AWS_STORAGE_BUCKET_NAME": data.bucket.bucket_name,
             "BEDROCK_MODEL_ID": cfg.bedrock_model_id,
             "OTEL_EXPORTER_OTLP_ENDPOINT": "http://localhost:4317",
+            # The ALB appends the client's address to X-Forwarded-For; per-address limits use it.
+            "TRUSTED_PROXY_COUNT": "1",
         }
         self.secrets = {
             "SECRET_KEY": ecs.Secret.from_secrets_manager(data.django_secret),

@@ -127,6 +127,10 @@ class InvitationInvalid(Exception):
     """The invitation link cannot be used; the message says why."""
 
 
+class InvitationUnknown(InvitationInvalid):
+    """No invitation has this token: a mistyped or guessed link (counted against the client address)."""
+
+
 def invitation_for_token(*, organization: Organization, token: str) -> Invitation:
     """The usable invitation behind a link, or InvitationInvalid with the reason.
 
@@ -135,7 +139,7 @@ def invitation_for_token(*, organization: Organization, token: str) -> Invitatio
     """
     invitation = Invitation.objects.filter(organization=organization, token_hash=token_hash(token)).first()
     if invitation is None:
-        raise InvitationInvalid("This invitation link is not valid.")
+        raise InvitationUnknown("This invitation link is not valid.")
     if invitation.revoked_at is not None:
         raise InvitationInvalid("This invitation was withdrawn or replaced by a newer one.")
     if invitation.accepted_at is not None:

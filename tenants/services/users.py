@@ -9,8 +9,8 @@ from django.db import transaction
 
 
 @transaction.atomic
-def user_create(*, email: str, password: str, verified: bool) -> User:
-    """A user whose username and primary address are `email`.
+def user_create(*, email: str, password: str | None, verified: bool) -> User:
+    """A user whose username and primary address are `email` (no usable password when `password` is None).
 
     `verified` says whether the address is already proven (an invitation reached it, an
     operator vouched for it) or still needs the confirmation email.

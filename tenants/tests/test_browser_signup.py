@@ -42,6 +42,12 @@ def test_sign_up_invite_a_member_who_accepts_and_signs_in(site: str) -> None:
         owner.fill("#id_email", "peter@initech.test")
         owner.fill("#id_password", PASSWORD)
         owner.click("#signup-form button[type=submit]")
+        owner.wait_for_selector("#signup-sent")
+        confirmation = next(m for m in mail.outbox if "peter@initech.test" in m.to)
+        signup_link = re.search(r"http://\S+/signup/confirm/\S+/", str(confirmation.body))
+        assert signup_link is not None and signup_link.group(0).startswith(f"{public}/signup/confirm/")
+        owner.goto(signup_link.group(0))
+        owner.click("#signup-confirm-form button[type=submit]")
         owner.wait_for_url(f"{org}/")
         assert owner.locator("h1").inner_text() == "Initech"
         assert "owner of this organization" in owner.content()
