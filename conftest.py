@@ -69,7 +69,8 @@ def _fresh_account_guards() -> Any:
     from django.conf import settings
 
     prefix = settings.CACHES["account_guards_global"]["KEY_PREFIX"]
-    client = redis.Redis.from_url(settings.REDIS_URL)
+    # This process's Redis as finops.pytest_env set it (a test may point settings elsewhere).
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
     try:
         keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
         if keys:
