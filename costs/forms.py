@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from costs.models import ReportFormat
-from costs.services.sources import SourceError, role_arn_validate
+from costs.models import CostSource, ReportFormat
+from costs.services.source_validation import SourceError, source_settings_validate
 from costs.services.uploads import UploadError, upload_validate
 from finops.validators import validate_single_line_text
 
-BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# Service field names -> this form's field names ("prefix" is the Form's own HTML-name prefix attribute).
+FORM_FIELD = {"prefix": "export_prefix"}
 
 FORMAT_CHOICES = [
     (ReportFormat.AUTO, "Detect automatically"),
@@ -37,7 +37,7 @@ class SourceForm(forms.Form):
         help_text=f"The RoleArn output of the CloudFormation stack; the role must be under {settings.CUSTOMER_ROLE_PATH}.",
         widget=forms.TextInput(attrs={"placeholder": "arn:aws:iam::123456789012:role/finops-readonly/FinOpsReadOnly"}),
     )
-    bucket = forms.CharField(max_length=63, label="S3 bucket")
+    bucket = forms.CharField(max_length=300, label="S3 bucket")
     # Not "prefix": that name is the Form's own HTML-name prefix attribute.
     export_prefix = forms.CharField(
         max_length=1024, required=False, label="S3 prefix", help_text="Empty for the bucket root."
@@ -47,41 +47,41 @@ class SourceForm(forms.Form):
     )
     format = forms.ChoiceField(choices=FORMAT_CHOICES, initial=ReportFormat.AUTO)
 
-    def clean_role_arn(self) -> str:
-        value = self.cleaned_data["role_arn"].strip()
+    def __init__(self, *args: Any, source: CostSource | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.source = source
+
+    def clean(self) -> dict[str, Any]:
+        """The shared rules (costs.services.source_validation), each error shown beside its field."""
+        data = super().clean() or {}
+        if any(f not in data for f in ("role_arn", "bucket", "export_prefix", "export_name")):
+            return data  # a required field is already in error
         try:
-            role_arn_validate(value)
-        except SourceError as error:
-            raise ValidationError(str(error)) from error
-        return value
-
-    def clean_bucket(self) -> str:
-        value = self.cleaned_data["bucket"].strip()
-        if value.startswith("s3://"):
-            raise ValidationError("Enter the bucket name only, without s3:// (the prefix goes in its own field).")
-        if not BUCKET_NAME.match(value) or ".." in value:
-            raise ValidationError(
-                f"{value!r} is not a valid S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)."
+            valid = source_settings_validate(
+                role_arn=data["role_arn"],
+                bucket=data["bucket"],
+                prefix=data["export_prefix"],
+                export_name=data["export_name"],
+                exclude=self.source,
             )
-        return value
+        except SourceError as error:
+            self.add_source_error(error)
+            return data
+        data.update(
+            role_arn=valid.role_arn, bucket=valid.bucket, export_prefix=valid.prefix, export_name=valid.export_name
+        )
+        return data
 
-    def clean_export_prefix(self) -> str:
-        value = self.cleaned_data["export_prefix"].strip()
-        if "*" in value or "?" in value:
-            raise ValidationError("The prefix cannot contain * or ?.")
-        return value.strip("/")
+    def add_source_error(self, error: SourceError) -> None:
+        """Show each problem of a SourceError beside the field it names."""
+        for field, message in error.errors.items():
+            self.add_error(FORM_FIELD.get(field, field) or None, message)
 
     def source_values(self) -> dict[str, Any]:
         """Cleaned data under the names the source services take."""
         values = dict(self.cleaned_data)
         values["prefix"] = values.pop("export_prefix")
         return values
-
-    def clean_export_name(self) -> str:
-        value = self.cleaned_data["export_name"].strip().strip("/")
-        if "/" in value:
-            raise ValidationError("The export name has no slashes; put the folders before it in the prefix.")
-        return value
 
 
 class SourceEditForm(SourceForm):

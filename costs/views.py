@@ -19,6 +19,7 @@ from costs.cloudformation import TEMPLATE_FILENAME, quick_create_url, role_templ
 from costs.forms import SourceEditForm, SourceForm, UploadForm
 from costs.models import CostSource, IngestionJob, JobStatus, LinkedAccount, SourceKind
 from costs.services import sources as source_services
+from costs.services.source_validation import SourceError
 from costs.services.uploads import upload_create, upload_max_bytes
 from tenants.access import request_membership, require_manager
 from tenants.models import public_url
@@ -75,9 +76,13 @@ def source_add(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     form = SourceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        source = source_services.source_create(**form.source_values())
-        messages.success(request, f"Linked {source.name}. Test the connection to see what we can find.")
-        return redirect("cost_source", source_id=source.pk)
+        try:
+            source = source_services.source_create(**form.source_values())
+        except SourceError as error:  # linked by someone else since the form was checked
+            form.add_source_error(error)
+        else:
+            messages.success(request, f"Linked {source.name}. Test the connection to see what we can find.")
+            return redirect("cost_source", source_id=source.pk)
     context = {"form": form, "membership": membership, "external_id": membership.organization.external_id}
     return render(request, "costs/source_form.html", context)
 
@@ -90,11 +95,15 @@ def source_edit(request: HttpRequest, source_id: int) -> HttpResponse:
         return redirect("cost_source", source_id=source.pk)
     initial = {f: getattr(source, f) for f in ("name", "role_arn", "bucket", "export_name", "format")}
     initial["export_prefix"] = source.prefix
-    form = SourceEditForm(request.POST or None, initial={**initial, "is_active": source.is_active})
+    form = SourceEditForm(request.POST or None, initial={**initial, "is_active": source.is_active}, source=source)
     if request.method == "POST" and form.is_valid():
-        source_services.source_update(source=source, **form.source_values())
-        messages.success(request, "Saved. Test the connection again to check the new settings.")
-        return redirect("cost_source", source_id=source.pk)
+        try:
+            source_services.source_update(source=source, **form.source_values())
+        except SourceError as error:
+            form.add_source_error(error)
+        else:
+            messages.success(request, "Saved. Test the connection again to check the new settings.")
+            return redirect("cost_source", source_id=source.pk)
     return render(request, "costs/source_form.html", {"form": form, "source": source})
 
 

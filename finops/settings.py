@@ -370,6 +370,10 @@ COST_UPLOAD_MAX_BYTES = int(os.environ.get("COST_UPLOAD_MAX_BYTES", str(512 * 10
 # by default the public site serves it.
 CLOUDFORMATION_TEMPLATE_URL = os.environ.get("CLOUDFORMATION_TEMPLATE_URL", "")
 SOURCE_CHECK_INTERVAL_SECONDS = 6 * 3600
+# A delivery whose manifest lists files that are still missing this long after the manifest
+# was written is reported as a problem (the source turns red, the missing keys are named);
+# before that it is a delivery still being written.
+DELIVERY_FILES_OVERDUE_HOURS = int(os.environ.get("DELIVERY_FILES_OVERDUE_HOURS", "24"))
 SOURCE_CHECK_JITTER_SECONDS = int(os.environ.get("SOURCE_CHECK_JITTER_SECONDS", "900"))
 CELERY_BEAT_SCHEDULE = {
     "costs-check-all-sources": {

@@ -27,13 +27,12 @@ from costs.ingest.jobs import job_create, job_execute
 from costs.models import CostSource, Delivery, IngestionJob, JobStatus, JobTrigger, SourceKind
 from costs.services.discovery import DeliveryCandidate
 from costs.services.estimates_gap_fill import CostExplorerQuotaExceeded, estimates_gap_fill
+from costs.services.source_validation import SourceError, role_arn_validate
 from costs.services.sources import (
     CheckOutcome,
-    SourceError,
     explain_assume_role_error,
     explain_s3_error,
     linked_account_names_refresh,
-    role_arn_validate,
     source_check_record,
     source_check_with,
     source_credentials,

@@ -2,7 +2,9 @@
 
 AWS writes a delivery's data files first and its manifest last, so a manifest whose files
 are not all present yet belongs to a delivery still being written: it is skipped for now
-(reported, not failed). A delivery is identified by its assembly/execution id plus the
+(reported, not failed) until DELIVERY_FILES_OVERDUE_HOURS after the manifest was written;
+then it is overdue, a problem that names the missing keys (a file that never arrives, or a
+manifest copied from another bucket or prefix that lists keys which are not here). A delivery is identified by its assembly/execution id plus the
 ETags of its files, so a restatement (new id or new content) is ingested again and an
 unchanged one is not.
 """
@@ -13,7 +15,10 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
 
 from costs.cloudformation import normalize_prefix
 from costs.models import CostSource, Delivery, ReportFormat
@@ -53,11 +58,36 @@ class DeliveryCandidate:
         return sum(self.sizes.get(k, 0) for k in self.keys)
 
 
+# How many missing keys a message names before it says "and N more".
+MISSING_KEYS_NAMED = 5
+
+
 @dataclass(frozen=True)
 class IncompleteDelivery:
     billing_period: date
     manifest_key: str
     missing: list[str]
+    manifest_written: datetime | None = None
+    overdue: bool = False
+    # Missing keys outside the export root: the manifest was copied from another bucket or prefix.
+    outside_root: list[str] = field(default_factory=list)
+
+    def problem(self, *, root_uri: str, now: datetime) -> str:
+        """What is wrong with an overdue delivery, naming the missing keys."""
+        hours = int((now - self.manifest_written).total_seconds() // 3600) if self.manifest_written else 0
+        named = ", ".join(self.missing[:MISSING_KEYS_NAMED])
+        more = len(self.missing) - MISSING_KEYS_NAMED
+        text = (
+            f"{self.billing_period:%Y-%m}: the manifest {self.manifest_key} was written {hours} hours ago, but "
+            f"{len(self.missing)} of the files it lists {'is' if len(self.missing) == 1 else 'are'} still missing: {named}"
+            + (f" and {more} more" if more > 0 else "")
+        )
+        if self.outside_root:
+            text += (
+                f" ({len(self.outside_root)} of them outside {root_uri}: the manifest seems copied from another "
+                "bucket or prefix; its files must be at the keys it lists)"
+            )
+        return text
 
 
 @dataclass
@@ -67,18 +97,28 @@ class DiscoveryResult:
     incomplete: list[IncompleteDelivery] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
     objects_seen: int = 0
+    root_uri: str = ""
+    checked_at: datetime = field(default_factory=timezone.now)
+
+    @property
+    def overdue(self) -> list[IncompleteDelivery]:
+        return [i for i in self.incomplete if i.overdue]
 
     def summary(self) -> str:
         parts = [
             f"{len(self.ready)} new deliver{'y' if len(self.ready) == 1 else 'ies'}",
             f"{len(self.already_ingested)} already ingested",
         ]
-        if self.incomplete:
-            pending = ", ".join(
+        pending = [i for i in self.incomplete if not i.overdue]
+        if pending:
+            listed = ", ".join(
                 f"{i.billing_period:%Y-%m} ({len(i.missing)} file{'s' if len(i.missing) != 1 else ''} not yet written)"
-                for i in self.incomplete
+                for i in pending
             )
-            parts.append(f"still being written, skipped for now: {pending}")
+            parts.append(f"still being written, skipped for now: {listed}")
+        if self.overdue:
+            problems = "; ".join(i.problem(root_uri=self.root_uri, now=self.checked_at) for i in self.overdue)
+            parts.append(f"files missing for more than {settings.DELIVERY_FILES_OVERDUE_HOURS} hours: {problems}")
         if self.invalid:
             parts.append("unreadable manifests: " + "; ".join(self.invalid))
         return "; ".join(parts)
@@ -157,14 +197,22 @@ def _is_period_manifest(key: str, root: str) -> bool:
     return match is not None and match["base"] == ""
 
 
-def deliveries_discover(*, source: CostSource, credentials: Credentials | None) -> DiscoveryResult:
-    """List the export, read every period's newest manifest, sort deliveries into ready/incomplete/done."""
+def deliveries_discover(
+    *, source: CostSource, credentials: Credentials | None, now: datetime | None = None
+) -> DiscoveryResult:
+    """List the export, read every period's newest manifest, sort deliveries into ready/incomplete/done.
+
+    An incomplete delivery is overdue when its manifest was written more than
+    DELIVERY_FILES_OVERDUE_HOURS before `now` (default: the current time).
+    """
     root = export_root(source)
+    now = now or timezone.now()
     objects = aws_s3.list_objects(credentials=credentials, bucket=source.bucket, prefix=root)
     listing = {o.key: o for o in objects}
-    result = DiscoveryResult(objects_seen=len(objects))
+    result = DiscoveryResult(objects_seen=len(objects), root_uri=f"s3://{source.bucket}/{root}", checked_at=now)
+    overdue_after = timedelta(hours=settings.DELIVERY_FILES_OVERDUE_HOURS)
 
-    newest: dict[date, tuple[object, DeliveryCandidate]] = {}
+    newest: dict[date, tuple[aws_s3.S3Object, DeliveryCandidate]] = {}
     for obj in sorted(objects, key=lambda o: o.last_modified):
         if not obj.key.endswith("Manifest.json") or not _is_period_manifest(obj.key, root):
             continue
@@ -178,10 +226,19 @@ def deliveries_discover(*, source: CostSource, credentials: Credentials | None) 
         newest[candidate.billing_period] = (obj, candidate)
 
     for period in sorted(newest):
-        _, candidate = newest[period]
+        manifest, candidate = newest[period]
         missing = [k for k in candidate.keys if k not in listing]
         if missing:
-            result.incomplete.append(IncompleteDelivery(period, candidate.manifest_key, missing))
+            result.incomplete.append(
+                IncompleteDelivery(
+                    period,
+                    candidate.manifest_key,
+                    missing,
+                    manifest_written=manifest.last_modified,
+                    overdue=now - manifest.last_modified > overdue_after,
+                    outside_root=[k for k in missing if not k.startswith(root)],
+                )
+            )
             continue
         complete = DeliveryCandidate(
             billing_period=candidate.billing_period,

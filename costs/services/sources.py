@@ -8,29 +8,20 @@ credentials live only for the duration of one check.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from costs.cloudformation import normalize_prefix
 from costs.models import CostSource, LinkedAccount, SourceKind
 from costs.services.discovery import DiscoveryResult, deliveries_discover, export_root
+from costs.services.source_validation import SourceError, role_arn_validate, source_settings_validate
 from finops.aws import AwsCallError, Credentials
 from finops.aws import organizations as aws_organizations
 from finops.aws import sts as aws_sts
 
 log = logging.getLogger(__name__)
-
-ROLE_ARN = re.compile(
-    r"^arn:aws[a-z-]*:iam::(?P<account>\d{12}):role(?P<path>/(?:[\w+=,.@-]+/)*)(?P<name>[\w+=,.@-]{1,64})$"
-)
-
-
-class SourceError(Exception):
-    """Invalid source settings; the message is shown to the user."""
 
 
 @dataclass(frozen=True)
@@ -38,23 +29,6 @@ class CheckOutcome:
     ok: bool
     message: str
     discovery: DiscoveryResult | None = None
-
-
-def role_arn_validate(role_arn: str) -> str:
-    """The role's account id; raises SourceError saying what is wrong with the ARN."""
-    match = ROLE_ARN.match(role_arn.strip())
-    if not match:
-        raise SourceError(
-            "Role ARN must look like arn:aws:iam::123456789012:role/finops-readonly/FinOpsReadOnly "
-            f"(got {role_arn.strip()[:200]!r})."
-        )
-    if match["path"] != settings.CUSTOMER_ROLE_PATH:
-        raise SourceError(
-            f"The role must be created under the IAM path {settings.CUSTOMER_ROLE_PATH} "
-            f"(its ARN then reads …:role{settings.CUSTOMER_ROLE_PATH}{match['name']}); we may only assume roles there. "
-            "The CloudFormation template does this for you."
-        )
-    return match["account"]
 
 
 def current_external_id() -> str:
@@ -67,18 +41,23 @@ def current_session_name() -> str:
 
 @transaction.atomic
 def source_create(*, name: str, role_arn: str, bucket: str, prefix: str, export_name: str, format: str) -> CostSource:
-    """Link an AWS payer account's export (kind aws_s3). Nothing is called on AWS here."""
-    account = role_arn_validate(role_arn)
+    """Link an AWS payer account's export (kind aws_s3); raises SourceError (also for an export linked already).
+
+    Nothing is called on AWS here.
+    """
+    valid = source_settings_validate(
+        role_arn=role_arn, bucket=bucket, prefix=prefix, export_name=export_name, lock=True
+    )
     return CostSource.objects.create(
         name=name.strip(),
         kind=SourceKind.AWS_S3,
         format=format,
         provider="AWS",
-        role_arn=role_arn.strip(),
-        bucket=bucket.strip(),
-        prefix=normalize_prefix(prefix),
-        export_name=export_name.strip().strip("/"),
-        payer_account_id=account,
+        role_arn=valid.role_arn,
+        bucket=valid.bucket,
+        prefix=valid.prefix,
+        export_name=valid.export_name,
+        payer_account_id=valid.payer_account_id,
     )
 
 
@@ -97,12 +76,15 @@ def source_update(
     """Change a linked export's settings; the last check result no longer applies, so it is cleared."""
     if source.kind != SourceKind.AWS_S3:
         raise SourceError("Only AWS export sources can be edited.")
-    source.payer_account_id = role_arn_validate(role_arn)
+    valid = source_settings_validate(
+        role_arn=role_arn, bucket=bucket, prefix=prefix, export_name=export_name, exclude=source, lock=True
+    )
+    source.payer_account_id = valid.payer_account_id
     source.name = name.strip()
-    source.role_arn = role_arn.strip()
-    source.bucket = bucket.strip()
-    source.prefix = normalize_prefix(prefix)
-    source.export_name = export_name.strip().strip("/")
+    source.role_arn = valid.role_arn
+    source.bucket = valid.bucket
+    source.prefix = valid.prefix
+    source.export_name = valid.export_name
     source.format = format
     source.is_active = is_active
     source.last_check_ok = None
@@ -147,6 +129,11 @@ def explain_s3_error(*, source: CostSource, error: AwsCallError, reading: str = 
             f"The role may not list {where} (s3:ListBucket denied). Check the bucket name and prefix, "
             "and that the role's policy allows s3:ListBucket on this bucket for this prefix."
         )
+    if error.code == "FlexibleChecksumError":
+        return (
+            f"the file arrived corrupted every time: its bytes did not match the checksum S3 sent ({error.message}). "
+            "Nothing of it was kept; the next check downloads it again."
+        )
     if error.code in {"PermanentRedirect", "AuthorizationHeaderMalformed", "301"}:
         return f"Bucket {source.bucket} is in another region than we expected; please contact support."
     return f"S3 error on {where}: {error.code}: {error.message}"
@@ -187,6 +174,8 @@ def source_check_with(*, source: CostSource, credentials: Credentials) -> CheckO
             "up to 24 hours after it is created; check the export name and prefix if it has been longer.",
             discovery=found,
         )
+    if found.overdue:
+        return CheckOutcome(ok=False, message=f"Connected to {where}, but {found.summary()}.", discovery=found)
     usable = found.ready + found.already_ingested
     if not usable and not found.incomplete:
         message = f"Connected, but no CUR or Data Exports manifest was found under {where}."

@@ -9,6 +9,9 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
+import time
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -190,3 +193,69 @@ def test_bad_manifests_are_named(world: Any) -> None:
         manifest_parse(source=source, key=key, body=b"{}")
     with pytest.raises(ManifestError, match="outside bucket acme-billing"):
         manifest_parse(source=source, key=key, body=b'{"dataFiles": ["s3://other/x.parquet"]}')
+
+
+# --- files that never arrive ----------------------------------------------------------------
+
+
+def manifest_written(s3: Any, key: str) -> Any:
+    return s3.head_object(Bucket=BUCKET, Key=key)["LastModified"]
+
+
+def test_missing_files_are_pending_until_the_stated_age_then_a_problem_naming_the_keys(world: Any, sample: Any) -> None:
+    s3, source = world
+    manifest = put_legacy(s3, sample[0], "asm-1", skip_files=("daily-00001.csv.gz",))
+    written = manifest_written(s3, manifest)
+    credentials = source_credentials(source=source)
+
+    early = deliveries_discover(source=source, credentials=credentials, now=written + timedelta(hours=23))
+    late = deliveries_discover(source=source, credentials=credentials, now=written + timedelta(hours=25))
+
+    assert early.overdue == [] and len(early.incomplete) == 1
+    assert "still being written, skipped for now: 2023-11" in early.summary()
+    assert [i.missing for i in late.overdue] == [[f"reports/daily/{PERIOD}/asm-1/daily-00001.csv.gz"]]
+    assert (
+        f"files missing for more than 24 hours: 2023-11: the manifest {manifest} was written 25 hours ago, but 1 of "
+        f"the files it lists is still missing: reports/daily/{PERIOD}/asm-1/daily-00001.csv.gz"
+    ) in late.summary()
+    assert "still being written" not in late.summary()
+
+
+def test_an_overdue_delivery_turns_the_source_red_and_its_page_names_the_missing_keys(
+    world: Any, sample: Any, settings: Any, org_a: Any, client_for: Any
+) -> None:
+    s3, source = world
+    put_legacy(s3, sample[0], "asm-1", skip_files=("daily-00001.csv.gz",))
+    settings.DELIVERY_FILES_OVERDUE_HOURS = 0
+    time.sleep(1.1)  # S3's LastModified has whole seconds: the manifest is now older than 0 hours
+
+    outcome = source_check_run(source=source)
+
+    assert not outcome.ok
+    source.refresh_from_db()
+    assert source.last_check_ok is False
+    body = client_for(org_a.viewer, org_a).get(f"/cloud-accounts/sources/{source.pk}/").content.decode()
+    assert "Problem" in body
+    assert f"still missing: reports/daily/{PERIOD}/asm-1/daily-00001.csv.gz" in body
+
+
+def test_a_copied_manifest_listing_keys_under_another_prefix_is_named_as_such(world: Any, sample: Any) -> None:
+    s3, source = world
+    # Copied from another bucket whose export lived under "billing/": the keys it lists are not here.
+    manifest = {"assemblyId": "asm-7", "reportKeys": [f"billing/daily/{PERIOD}/asm-7/daily-00001.csv.gz"]}
+    key = f"reports/daily/{PERIOD}/daily-Manifest.json"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(manifest).encode())
+    s3.put_object(Bucket=BUCKET, Key=f"reports/daily/{PERIOD}/asm-7/daily-00001.csv.gz", Body=sample[0])
+
+    found = deliveries_discover(
+        source=source,
+        credentials=source_credentials(source=source),
+        now=manifest_written(s3, key) + timedelta(hours=30),
+    )
+
+    (overdue,) = found.overdue
+    assert overdue.outside_root == [f"billing/daily/{PERIOD}/asm-7/daily-00001.csv.gz"]
+    assert (
+        "(1 of them outside s3://acme-billing/reports/daily/: the manifest seems copied from another bucket or "
+        "prefix; its files must be at the keys it lists)"
+    ) in found.summary()

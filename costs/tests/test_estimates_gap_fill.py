@@ -56,7 +56,7 @@ PAGES = [
 def linked(aws: Any, org_a: Any) -> Any:
     with tenant_context(org_a.organization):
         source = source_create(
-            name="Payer", role_arn=ROLE_ARN, bucket="b", prefix="cur", export_name="daily", format="auto"
+            name="Payer", role_arn=ROLE_ARN, bucket="acme-billing", prefix="cur", export_name="daily", format="auto"
         )
         yield source, source_credentials(source=source)
 

@@ -23,10 +23,10 @@ FORM = {
 }
 
 
-def make_source(world: Any) -> CostSource:
+def make_source(world: Any, export_name: str = "daily") -> CostSource:
     with tenant_context(world.organization):
-        values = {k: v for k, v in FORM.items() if k != "export_prefix"}
-        return source_create(**values, prefix="cur")
+        values = {k: v for k, v in FORM.items() if k not in ("export_prefix", "export_name")}
+        return source_create(**values, prefix="cur", export_name=export_name)
 
 
 def make_job(world: Any, source: CostSource, **values: Any) -> IngestionJob:
@@ -81,12 +81,12 @@ def test_a_viewer_cannot_link_an_account(org_a: Any, client_for: Any) -> None:
 
 
 def test_bad_settings_are_explained_field_by_field(org_a: Any, client_for: Any) -> None:
-    bad = {**FORM, "role_arn": "arn:aws:iam::123456789012:role/Admin", "bucket": "s3://acme-billing"}
+    bad = {**FORM, "role_arn": "arn:aws:iam::123456789012:role/Admin", "bucket": "s3://acme-billing/reports"}
     response = client_for(org_a.owner, org_a).post("/cloud-accounts/add/", bad)
     body = response.content.decode()
     assert response.status_code == 200
     assert "must be created under the IAM path /finops-readonly/" in body
-    assert "without s3://" in body
+    assert "enter the bucket name only (without s3://)" in body
 
 
 def test_a_source_name_with_a_line_break_is_a_form_error(org_a: Any, client_for: Any) -> None:
@@ -109,8 +109,8 @@ def test_source_page_shows_the_job_history_and_scoped_ids(org_a: Any, org_b: Any
     assert client_for(org_b.owner, org_a).get(f"/cloud-accounts/sources/{source.pk}/").status_code == 404
     # An id that exists only in the other organization's schema is not found here.
     other = make_source(org_b)
-    for _ in range(3):
-        make_source(org_b)
+    for n in range(3):
+        make_source(org_b, export_name=f"export-{n}")
     assert client_for(org_a.owner, org_a).get(f"/cloud-accounts/sources/{other.pk + 3}/").status_code == 404
 
 

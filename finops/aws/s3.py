@@ -64,7 +64,9 @@ def read_object(
 
 
 def is_transient(error: AwsCallError) -> bool:
-    # BotoCoreError names: connection resets, read timeouts, truncated bodies while streaming.
+    # BotoCoreError names: connection resets, read timeouts, truncated bodies while streaming,
+    # and a body whose bytes do not match the checksum S3 sent with it (corrupted on the way:
+    # the object itself is intact, so another transfer is the cure).
     return (
         error.code in TRANSIENT_CODES
         or (error.status is not None and error.status >= 500)
@@ -77,6 +79,7 @@ def is_transient(error: AwsCallError) -> bool:
             "IncompleteReadError",
             "ResponseStreamingError",
             "ProtocolError",
+            "FlexibleChecksumError",
         }
     )
 
@@ -93,8 +96,10 @@ def download(
 ) -> int:
     """Stream s3://bucket/key into `dest` in 1 MiB chunks; returns the byte count.
 
-    botocore retries a failed request, but not a body that breaks off half-way, so the whole
-    download is retried here with exponential backoff and jitter (restarting `dest`).
+    botocore retries a failed request, but not a body that breaks off half-way or arrives
+    corrupted (FlexibleChecksumError: the bytes do not match the checksum S3 sent), so the
+    whole download is retried here with exponential backoff and jitter (restarting `dest`).
+    The AwsCallError raised at the end says how many attempts were made.
     """
     s3 = client("s3", credentials)
     for attempt in range(1, attempts + 1):
@@ -112,7 +117,14 @@ def download(
             return written
         except (ClientError, BotoCoreError) as raw:
             error = call_error("s3:GetObject", raw)
-            if attempt == attempts or not is_transient(error):
+            if not is_transient(error):
                 raise error from raw
+            if attempt == attempts:
+                raise AwsCallError(
+                    operation=error.operation,
+                    code=error.code,
+                    message=f"{error.message} (gave up after {attempts} attempts)",
+                    status=error.status,
+                ) from raw
         sleep(min(30.0, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2))
     raise AssertionError("unreachable")  # pragma: no cover
