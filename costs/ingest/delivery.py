@@ -5,7 +5,9 @@ into the real table inside ONE transaction, tagged with a fresh load id; at the 
 period's rows of earlier loads are deleted and the rollups rebuilt, then it commits. Readers
 see the old period until the commit and the new one after; an error or a SIGKILL at any
 point leaves the old one. A transaction-scoped advisory lock per (schema, source, period)
-makes a second ingest of the same period wait for the first.
+makes a second ingest of the same period wait for the first; before the replacement,
+`claims.claims_settle` makes sure no other source holds the same billing account's period
+(a bill counted twice), under a lock per (billing account, period).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import BinaryIO
 from django.db import connection, transaction
 
 from costs.ingest.accounts import AccountTracker, CurrencyGuard
+from costs.ingest.claims import claims_settle
 from costs.ingest.detect import format_normalize
 from costs.ingest.errors import IngestError
 from costs.ingest.loader import copy_table, with_load_columns
@@ -111,6 +114,8 @@ def _ingest(
             del table, mapped
         progress.report(rows=rows, bytes_done=checks.bytes_total, force=True)
         periods_sorted = sorted(rows_per_period)
+        claims = {(account, period) for _, account, period in checks.currencies.seen}
+        claim_notes = claims_settle(cursor, schema=schema, source=source, claims=claims)
         cursor.execute(
             "DELETE FROM costs_costlineitem WHERE source_id = %s AND billing_period = ANY(%s) AND load_id <> %s",
             [source.pk, periods_sorted, load_id],
@@ -129,6 +134,7 @@ def _ingest(
         totals=totals,
         new_accounts=new_accounts,
         notes=[f"{name}: read as {label}" for name, label in checks.formats.items()],
+        replaced=claim_notes,
         delivery_key=delivery_key,
         files=[f.name for f in files],
     )

@@ -20,6 +20,8 @@ class IngestSummary:
     totals: Totals
     new_accounts: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Other sources' rows this delivery took over (uploaded data a linked export replaced).
+    replaced: list[str] = field(default_factory=list)
     delivery_key: str = ""
     files: list[str] = field(default_factory=list)
 

@@ -139,6 +139,9 @@ def _run(*, source: CostSource, credentials: Credentials, trigger: str, task_id:
         )
         if job.status != JobStatus.SUCCEEDED:
             failed.append(f"{candidate.billing_period:%Y-%m} (job {job.pk}: {job.error})")
+        summary = getattr(job, "summary", None)
+        if summary is not None and summary.replaced:
+            notes.append("The export " + "; ".join(summary.replaced) + ".")
     if failed:
         ok = False
         notes.append("Failed deliveries: " + "; ".join(failed) + ".")
