@@ -78,6 +78,13 @@ def role_template(*, external_id: str = "", bucket: str = "", prefix: str = "") 
         "Version": "2012-10-17",
         "Statement": [
             {
+                # Which region the bucket is in, so we sign for it instead of being redirected.
+                "Sid": "FindBucketRegion",
+                "Effect": "Allow",
+                "Action": "s3:GetBucketLocation",
+                "Resource": {"Fn::Sub": "arn:${AWS::Partition}:s3:::${BucketName}"},
+            },
+            {
                 "Sid": "ListExportPrefix",
                 "Effect": "Allow",
                 "Action": "s3:ListBucket",

@@ -55,6 +55,8 @@ class CostSource(models.Model):
     bucket = models.CharField(max_length=255, blank=True)
     prefix = models.CharField(max_length=1024, blank=True)
     export_name = models.CharField(max_length=255, blank=True)
+    # The bucket's AWS region, found at the first check ("" until then, or when S3 would not say).
+    region = models.CharField(max_length=32, blank=True)
     payer_account_id = models.CharField(max_length=64, blank=True)
     is_active = models.BooleanField(default=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)

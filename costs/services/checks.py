@@ -93,7 +93,9 @@ def delivery_fetch_and_ingest(
             path = Path(tmp) / f"{index:05d}-{key.rsplit('/', 1)[-1]}"
             try:
                 with path.open("wb") as out:
-                    size = aws_s3.download(credentials=credentials, bucket=source.bucket, key=key, dest=out)
+                    size = aws_s3.download(
+                        credentials=credentials, bucket=source.bucket, key=key, dest=out, region=source.region
+                    )
             except AwsCallError as error:
                 message = f"Could not download s3://{source.bucket}/{key}: " + explain_s3_error(
                     source=source, error=error, reading=key

@@ -207,7 +207,7 @@ def deliveries_discover(
     """
     root = export_root(source)
     now = now or timezone.now()
-    objects = aws_s3.list_objects(credentials=credentials, bucket=source.bucket, prefix=root)
+    objects = aws_s3.list_objects(credentials=credentials, bucket=source.bucket, prefix=root, region=source.region)
     listing = {o.key: o for o in objects}
     result = DiscoveryResult(objects_seen=len(objects), root_uri=f"s3://{source.bucket}/{root}", checked_at=now)
     overdue_after = timedelta(hours=settings.DELIVERY_FILES_OVERDUE_HOURS)
@@ -216,7 +216,7 @@ def deliveries_discover(
     for obj in sorted(objects, key=lambda o: o.last_modified):
         if not obj.key.endswith("Manifest.json") or not _is_period_manifest(obj.key, root):
             continue
-        body = aws_s3.read_object(credentials=credentials, bucket=source.bucket, key=obj.key)
+        body = aws_s3.read_object(credentials=credentials, bucket=source.bucket, key=obj.key, region=source.region)
         try:
             candidate = manifest_parse(source=source, key=obj.key, body=body)
         except ManifestError as error:

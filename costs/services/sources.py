@@ -19,6 +19,7 @@ from costs.services.discovery import DiscoveryResult, deliveries_discover, expor
 from costs.services.source_validation import SourceError, role_arn_validate, source_settings_validate
 from finops.aws import AwsCallError, Credentials
 from finops.aws import organizations as aws_organizations
+from finops.aws import s3 as aws_s3
 from finops.aws import sts as aws_sts
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,8 @@ def source_update(
     source.payer_account_id = valid.payer_account_id
     source.name = name.strip()
     source.role_arn = valid.role_arn
+    if valid.bucket != source.bucket:
+        source.region = ""  # another bucket: its region is found again at the next check
     source.bucket = valid.bucket
     source.prefix = valid.prefix
     source.export_name = valid.export_name
@@ -135,7 +138,11 @@ def explain_s3_error(*, source: CostSource, error: AwsCallError, reading: str = 
             "Nothing of it was kept; the next check downloads it again."
         )
     if error.code in {"PermanentRedirect", "AuthorizationHeaderMalformed", "301"}:
-        return f"Bucket {source.bucket} is in another region than we expected; please contact support."
+        return (
+            f"Bucket {source.bucket} answered from another region than {source.region or 'we expected'} and the "
+            f"request could not be redirected ({error.code}: {error.message}). Allow s3:GetBucketLocation on the "
+            "bucket in the role's policy (the CloudFormation template does), then test the connection again."
+        )
     return f"S3 error on {where}: {error.code}: {error.message}"
 
 
@@ -159,9 +166,26 @@ def _check(*, source: CostSource) -> CheckOutcome:
     return source_check_with(source=source, credentials=credentials)
 
 
+def source_region_learn(*, source: CostSource, credentials: Credentials) -> None:
+    """Find and store the bucket's region the first time (GetBucketLocation, else HeadBucket's header).
+
+    When S3 will not say, the region stays unknown and calls rely on botocore's region redirect.
+    """
+    if source.region:
+        return
+    try:
+        region = aws_s3.bucket_region(credentials=credentials, bucket=source.bucket)
+    except AwsCallError as error:
+        log.info("region of bucket %s unknown for source %s: %s", source.bucket, source.pk, error.code)
+        return
+    CostSource.objects.filter(pk=source.pk).update(region=region)
+    source.region = region
+
+
 def source_check_with(*, source: CostSource, credentials: Credentials) -> CheckOutcome:
     """The S3 half of a check, with credentials already obtained."""
     where = f"s3://{source.bucket}/{export_root(source)}"
+    source_region_learn(source=source, credentials=credentials)
     try:
         found = deliveries_discover(source=source, credentials=credentials)
     except AwsCallError as error:

@@ -47,9 +47,13 @@ class AwsCallError(Exception):
         self.status = status
 
 
-def client(service: str, credentials: Credentials | None = None) -> Any:
-    """A boto3 client for `service` (region and endpoint from settings); with `credentials`, acting as the customer's role."""
-    return client_at(service, credentials, region=settings.AWS_REGION, endpoint_url=settings.AWS_ENDPOINT_URL)
+def client(service: str, credentials: Credentials | None = None, *, region: str = "") -> Any:
+    """A boto3 client for `service`; with `credentials`, acting as the customer's role.
+
+    The endpoint comes from settings, the region too unless given (a customer's bucket may
+    live in another region than our deployment).
+    """
+    return client_at(service, credentials, region=region or settings.AWS_REGION, endpoint_url=settings.AWS_ENDPOINT_URL)
 
 
 def client_at(service: str, credentials: Credentials | None = None, *, region: str, endpoint_url: str | None) -> Any:

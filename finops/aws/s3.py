@@ -1,4 +1,10 @@
-"""S3: list a customer's export prefix, read manifests, stream report files to local files."""
+"""S3: find a bucket's region, list a customer's export prefix, read manifests, stream report files to local files.
+
+Every call takes the bucket's `region` ("" for our own region). A client signed for the wrong
+region still works against AWS: botocore's S3 region redirector follows S3's 301
+PermanentRedirect / 400 AuthorizationHeaderMalformed answers once per bucket, but each such
+call costs a round trip, so the region is found once (`bucket_region`) and stored.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,42 @@ TRANSIENT_CODES = frozenset(
 )
 
 
+def _location_region(constraint: str | None) -> str:
+    # GetBucketLocation answers null for us-east-1 and "EU" for the oldest eu-west-1 buckets.
+    if not constraint:
+        return "us-east-1"
+    return "eu-west-1" if constraint == "EU" else constraint
+
+
+def bucket_region(*, credentials: Credentials | None, bucket: str) -> str:
+    """The bucket's region; raises AwsCallError when S3 does not tell.
+
+    GetBucketLocation first (needs s3:GetBucketLocation, which roles made from our template
+    since it was added have); else the x-amz-bucket-region header S3 puts on every HeadBucket
+    answer, a refusal or a redirect included (roles made before: HeadBucket needs only
+    s3:ListBucket, and even a 403 carries the header).
+    """
+    s3 = client("s3", credentials)
+    try:
+        return _location_region(s3.get_bucket_location(Bucket=bucket).get("LocationConstraint"))
+    except (ClientError, BotoCoreError) as raw:
+        location_error = call_error("s3:GetBucketLocation", raw)
+        if location_error.code == "NoSuchBucket":
+            raise location_error from raw
+    try:
+        headers = s3.head_bucket(Bucket=bucket)["ResponseMetadata"]["HTTPHeaders"]
+    except ClientError as raw:
+        headers = raw.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        if not headers.get("x-amz-bucket-region"):
+            raise call_error("s3:HeadBucket", raw) from raw
+    except BotoCoreError as raw:
+        raise call_error("s3:HeadBucket", raw) from raw
+    region = str(headers.get("x-amz-bucket-region") or "")
+    if not region:
+        raise location_error
+    return region
+
+
 @dataclass(frozen=True)
 class S3Object:
     key: str
@@ -30,11 +72,11 @@ class S3Object:
     last_modified: datetime
 
 
-def list_objects(*, credentials: Credentials | None, bucket: str, prefix: str) -> list[S3Object]:
+def list_objects(*, credentials: Credentials | None, bucket: str, prefix: str, region: str = "") -> list[S3Object]:
     """Every object under `prefix` (all pages); raises AwsCallError (NoSuchBucket, AccessDenied…)."""
     found: list[S3Object] = []
     try:
-        paginator = client("s3", credentials).get_paginator("list_objects_v2")
+        paginator = client("s3", credentials, region=region).get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", []):
                 found.append(
@@ -51,11 +93,11 @@ def list_objects(*, credentials: Credentials | None, bucket: str, prefix: str) -
 
 
 def read_object(
-    *, credentials: Credentials | None, bucket: str, key: str, max_bytes: int = MANIFEST_MAX_BYTES
+    *, credentials: Credentials | None, bucket: str, key: str, max_bytes: int = MANIFEST_MAX_BYTES, region: str = ""
 ) -> bytes:
     """A small object's bytes (manifests); raises AwsCallError, or ValueError when it is too large."""
     try:
-        response = client("s3", credentials).get_object(Bucket=bucket, Key=key)
+        response = client("s3", credentials, region=region).get_object(Bucket=bucket, Key=key)
         if int(response.get("ContentLength", 0)) > max_bytes:
             raise ValueError(f"s3://{bucket}/{key} is larger than {max_bytes} bytes")
         return bytes(response["Body"].read())
@@ -93,6 +135,7 @@ def download(
     attempts: int = 5,
     sleep: Callable[[float], None] = time.sleep,
     on_chunk: Callable[[int], None] | None = None,
+    region: str = "",
 ) -> int:
     """Stream s3://bucket/key into `dest` in 1 MiB chunks; returns the byte count.
 
@@ -101,7 +144,7 @@ def download(
     whole download is retried here with exponential backoff and jitter (restarting `dest`).
     The AwsCallError raised at the end says how many attempts were made.
     """
-    s3 = client("s3", credentials)
+    s3 = client("s3", credentials, region=region)
     for attempt in range(1, attempts + 1):
         dest.seek(0)
         dest.truncate()
