@@ -1,18 +1,26 @@
 """Monitoring (tenant schema): monitors, runs, anomalies and feedback, budgets, alert subscriptions and deliveries.
 
-Money is NUMERIC with its currency. Users live in the shared schema; rows here point at them.
+Money is NUMERIC with its currency. Users live in the shared schema; rows here keep their ids.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 
 from finops.validators import validate_single_line_text
+
+
+def user_id_field(**options: Any) -> models.BigIntegerField:
+    """A user's id, without a foreign key: users live in the shared schema, and a key from every
+    organization's schema to them would make deleting or truncating users reach into (or fail on)
+    tables that only exist in organization schemas. Alerts go only to current members (checked
+    when sending), so a departed user's rows are inert."""
+    return models.BigIntegerField(**options)
 
 
 def money_field(**options: object) -> models.DecimalField:
@@ -44,9 +52,7 @@ class Monitor(models.Model):
     min_impact_amount = money_field(default=Decimal("25.00"))
     min_impact_percent = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("30.00"))
     is_muted = models.BooleanField(default=False)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by_id = user_id_field(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -151,7 +157,7 @@ class Verdict(models.TextChoices):
 
 class AnomalyFeedback(models.Model):
     anomaly = models.ForeignKey(Anomaly, on_delete=models.CASCADE, related_name="feedback")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    user_id = user_id_field(null=True)
     verdict = models.CharField(max_length=20, choices=Verdict.choices)
     note = models.CharField(max_length=500, blank=True, validators=[validate_single_line_text])
     created_at = models.DateTimeField(default=timezone.now)
@@ -171,7 +177,7 @@ class Suppression(models.Model):
     contributor = models.JSONField(default=dict, blank=True)  # dimensions of the top root cause ({} = any)
     max_impact_percent = models.DecimalField(max_digits=10, decimal_places=1)
     source = models.ForeignKey(Anomaly, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by_id = user_id_field(null=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -198,9 +204,7 @@ class Budget(models.Model):
     cost_basis = models.CharField(max_length=30, choices=CostBasis.choices, default=CostBasis.BILLED)
     actual_thresholds = ArrayField(models.PositiveSmallIntegerField(), default=list, blank=True)  # percent
     forecast_thresholds = ArrayField(models.PositiveSmallIntegerField(), default=list, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by_id = user_id_field(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -248,7 +252,7 @@ class Frequency(models.TextChoices):
 
 
 class AlertSubscription(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user_id = user_id_field(db_index=True)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     slack_webhook_url = models.URLField(max_length=500, blank=True)
     frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.IMMEDIATE)

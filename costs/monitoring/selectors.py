@@ -49,7 +49,7 @@ def budget_get(budget_id: int) -> Budget:
 
 
 def subscription_list(*, user: Any) -> QuerySet[AlertSubscription]:
-    return AlertSubscription.objects.filter(user=user)
+    return AlertSubscription.objects.filter(user_id=user.pk)
 
 
 def subscription_get(*, user: Any, subscription_id: int) -> AlertSubscription:

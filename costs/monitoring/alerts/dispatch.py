@@ -107,17 +107,34 @@ def deliveries_send_on_commit() -> None:
     transaction.on_commit(lambda: deliveries_send.delay())
 
 
+def _member_email(user_id: int) -> str | None:
+    """The subscriber's address while they are a member of this organization (a departed member gets nothing)."""
+    organization = getattr(connection, "tenant", None)
+    if organization is None:
+        return None
+    users = get_user_model().objects.filter(pk=user_id, memberships__organization_id=organization.pk)
+    return users.values_list("email", flat=True).first()
+
+
+def _still_member(subscription: AlertSubscription) -> bool:
+    return _member_email(subscription.user_id) is not None
+
+
 def delivery_attempt(delivery: AlertDelivery) -> bool:
     """Try one delivery once; record the outcome (sent, or the error and when to try again)."""
     subscription = delivery.subscription
     delivery.attempts += 1
     try:
         if subscription.channel == Channel.SLACK:
+            if not _still_member(subscription):
+                raise DeliveryError("the subscriber is no longer a member of this organization")
             slack_post(webhook_url=subscription.slack_webhook_url, text=f"*{delivery.subject}*\n{delivery.body}")
         else:
-            email = get_user_model().objects.filter(pk=subscription.user_id).values_list("email", flat=True).first()
+            email = _member_email(subscription.user_id)
             if not email:
-                raise DeliveryError("the subscriber has no email address")
+                raise DeliveryError(
+                    "the subscriber is no longer a member of this organization, or has no email address"
+                )
             email_send(to=email, subject=delivery.subject, body=delivery.body)
     except DeliveryError as error:
         delivery.last_error = str(error)[:2000]

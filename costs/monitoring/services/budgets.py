@@ -30,7 +30,7 @@ def _validate(budget: Budget) -> None:
 @transaction.atomic
 def budget_create(*, user: Any, **fields: Any) -> Budget:
     """A monthly budget; thresholds are percentages of the amount (e.g. actual [80, 100], forecast [100])."""
-    budget = Budget(created_by=user, **fields)
+    budget = Budget(created_by_id=getattr(user, "pk", None), **fields)
     _validate(budget)
     budget.save()
     return budget

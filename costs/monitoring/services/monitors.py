@@ -32,7 +32,7 @@ DEFAULT_MONITORS = (
 
 @transaction.atomic
 def monitor_create(*, user: Any, **fields: Any) -> Monitor:
-    monitor = Monitor(created_by=user, **fields)
+    monitor = Monitor(created_by_id=getattr(user, "pk", None), **fields)
     if monitor.dimension == MonitorDimension.TAG and not monitor.tag_key:
         raise ValidationError({"tag_key": "A tag monitor needs a tag key."})
     monitor.full_clean()
@@ -70,7 +70,7 @@ def anomaly_feedback_record(*, anomaly: Anomaly, user: Any, verdict: str, note: 
     """
     if verdict not in Verdict.values:
         raise ValidationError({"verdict": f"Unknown verdict {verdict!r}."})
-    feedback = AnomalyFeedback(anomaly=anomaly, user=user, verdict=verdict, note=note)
+    feedback = AnomalyFeedback(anomaly=anomaly, user_id=getattr(user, "pk", None), verdict=verdict, note=note)
     feedback.full_clean()
     feedback.save()
     if verdict == Verdict.TRUE_ANOMALY:
@@ -84,7 +84,7 @@ def anomaly_feedback_record(*, anomaly: Anomaly, user: Any, verdict: str, note: 
             contributor=top_contributor(anomaly),
             max_impact_percent=anomaly.impact_percent * type(anomaly.impact_percent)(str(SUPPRESSION_HEADROOM)),
             source=anomaly,
-            created_by=user,
+            created_by_id=getattr(user, "pk", None),
         )
     anomaly.updated_at = timezone.now()
     anomaly.save(update_fields=["status", "updated_at"])
@@ -103,7 +103,7 @@ def anomaly_status_set(*, anomaly: Anomaly, status: str) -> Anomaly:
 @transaction.atomic
 def subscription_create(*, user: Any, **fields: Any) -> AlertSubscription:
     """A member's own subscription: email to their address, or a Slack incoming webhook (https only)."""
-    subscription = AlertSubscription(user=user, **fields)
+    subscription = AlertSubscription(user_id=user.pk, **fields)
     if subscription.channel == Channel.SLACK:
         url = subscription.slack_webhook_url
         from django.conf import settings

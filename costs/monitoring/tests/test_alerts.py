@@ -107,6 +107,17 @@ def test_an_unreachable_slack_is_given_up_after_the_last_attempt(billed_org: Any
     assert "could not be reached" in delivery.last_error
 
 
+def test_a_member_who_left_gets_no_more_alerts(billed_org: Any, total_monitor: Monitor) -> None:
+    from tenants.models import Membership
+
+    subscription_create(user=billed_org.viewer, channel="email", min_severity="low")
+    Membership.objects.filter(user=billed_org.viewer).delete()
+    monitoring_run(trigger="test", today=day_of(101))
+    assert deliveries_send_due() == {"sent": 0, "failed": 1}
+    assert mail.outbox == []
+    assert "no longer a member" in AlertDelivery.objects.get().last_error
+
+
 def test_a_slack_subscription_needs_https(billed_org: Any) -> None:
     from django.core.exceptions import ValidationError
 
