@@ -26,6 +26,7 @@ from costs.monitoring.models import (
     DeliveryStatus,
     Frequency,
 )
+from tenants.models import Organization, organization_url
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,12 @@ BACKOFF = (
 
 
 def _organization_url(path: str) -> str:
-    tenant = getattr(connection, "tenant", None)
-    domain = tenant.get_primary_domain().domain if tenant is not None else "localhost"
-    return f"https://{domain}{path}"
+    # Like every emailed link: the configured site's scheme, base domain and port (issue 16.6).
+    slug = getattr(getattr(connection, "tenant", None), "slug", None)
+    if slug is None:  # schema_context() sets a stand-in tenant that has only the schema name
+        schema = connection.schema_name  # type: ignore[attr-defined]
+        slug = Organization.objects.values_list("slug", flat=True).get(schema_name=schema)
+    return organization_url(slug, path)
 
 
 def anomaly_deliveries_create(*, anomaly: Anomaly) -> int:
