@@ -25,8 +25,8 @@ from django.utils import timezone
 from costs.ingest.delivery import DeliveryFile
 from costs.ingest.jobs import job_create, job_execute
 from costs.models import CostSource, Delivery, IngestionJob, JobStatus, JobTrigger, SourceKind
-from costs.services.discovery import DeliveryCandidate
-from costs.services.estimates_gap_fill import CostExplorerQuotaExceeded, estimates_gap_fill
+from costs.services.discovery import DeliveryCandidate, DiscoveryResult
+from costs.services.estimates_gap_fill import CostExplorerQuotaExceeded, estimates_gap_fill, estimates_retire
 from costs.services.source_validation import SourceError, role_arn_validate
 from costs.services.sources import (
     CheckOutcome,
@@ -148,13 +148,46 @@ def _run(*, source: CostSource, credentials: Credentials, trigger: str, task_id:
         ok = False
         notes.append("Failed deliveries: " + "; ".join(failed) + ".")
     linked_account_names_refresh(source=source, credentials=credentials)
-    if not Delivery.objects.filter(source=source).exists():
-        # No bill yet: Cost Explorer stands in until the first CUR arrives.
-        try:
-            filled = estimates_gap_fill(source=source, credentials=credentials)
-            notes.append(f"Cost Explorer estimates for {filled.days} days until the first report arrives.")
-        except CostExplorerQuotaExceeded as error:
-            notes.append(str(error))
-        except AwsCallError as error:
-            notes.append(f"Cost Explorer estimates unavailable ({error.code}: {error.message}).")
+    if Delivery.objects.filter(source=source).exists():
+        retired = estimates_retire(source=source)
+        if retired:
+            notes.append(retired)
+    else:
+        notes.append(
+            _estimates_note(
+                source=source, credentials=credentials, discovery=outcome.discovery, failed_now=bool(failed)
+            )
+        )
     return CheckOutcome(ok=ok, message=" ".join(notes), discovery=outcome.discovery)
+
+
+def _no_report_reason(*, source: CostSource, discovery: DiscoveryResult | None, failed_now: bool) -> str:
+    """Why no report is ingested yet, in words: one failed (and why), one is being written, none came."""
+    if failed_now:
+        return "No report is ingested yet because the delivery above failed."
+    last = IngestionJob.objects.filter(source=source, status=JobStatus.FAILED).first()
+    if last is not None:
+        period = last.delivery_key.split("/", 1)[0] if "/" in last.delivery_key else "its period"
+        return f"No report is ingested yet: the last delivery ({period}, job {last.pk}) failed: {last.error}"
+    if discovery is not None and discovery.incomplete:
+        return "No report is ingested yet: the first one is still being written."
+    return "No report has arrived yet."
+
+
+def _estimates_note(
+    *, source: CostSource, credentials: Credentials, discovery: DiscoveryResult | None, failed_now: bool
+) -> str:
+    """Fill the gap with Cost Explorer estimates and say what happened, plainly."""
+    reason = _no_report_reason(source=source, discovery=discovery, failed_now=failed_now)
+    try:
+        filled = estimates_gap_fill(source=source, credentials=credentials)
+    except CostExplorerQuotaExceeded as error:
+        return f"{reason} {error}"
+    except AwsCallError as error:
+        return f"{reason} Cost Explorer estimates are unavailable ({error.code}: {error.message})."
+    if not filled.days:
+        return f"{reason} Cost Explorer had no costs to estimate for those days either."
+    return (
+        f"{reason} Meanwhile Cost Explorer estimates stand in for {filled.days} "
+        f"day{'s' if filled.days != 1 else ''}; they are marked as estimates and give way to the report."
+    )

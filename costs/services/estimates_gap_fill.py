@@ -3,7 +3,10 @@
 Every GetCostAndUsage page costs the customer $0.01, so pages are counted per organization
 and month against a request quota, COST_EXPLORER_MONTHLY_REQUEST_QUOTA (in the cache, whose keys carry the
 schema name) and identical requests are answered from the cache. Days a bill already covers
-are never estimated; ingest drops estimates for days a bill later covers.
+are never estimated; ingest drops estimates for days a bill later covers, and once the
+export's reports cover a billing period, `estimates_retire` drops that period's estimates
+whole (the report is the bill of record for the month) and removes the estimates source
+when nothing of it is left.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from costs.models import CostSource, DailyCostRollup, LinkedAccount, SourceKind
+from costs.models import CostSource, DailyCostRollup, Delivery, LinkedAccount, SourceKind
 from costs.vocabulary import ChargeCategory
 from finops.aws import Credentials
 from finops.aws import cost_explorer as aws_ce
@@ -100,6 +103,34 @@ def estimates_source_for(source: CostSource) -> CostSource:
         defaults={"name": f"{source.name} (Cost Explorer estimates)", "provider": source.provider},
     )
     return estimates
+
+
+@transaction.atomic
+def estimates_retire(*, source: CostSource) -> str:
+    """Drop the estimates of every billing period the export's reports cover; returns a note ("" if none).
+
+    The estimates source goes once no estimate of it is left; otherwise it says which
+    periods it still stands in for, so nobody mistakes them for the bill.
+    """
+    estimates = CostSource.objects.filter(
+        kind=SourceKind.COST_EXPLORER, payer_account_id=source.payer_account_id, role_arn=source.role_arn
+    ).first()
+    if estimates is None:
+        return ""
+    covered = set(Delivery.objects.filter(source=source).values_list("billing_period", flat=True))
+    dropped, _ = DailyCostRollup.objects.filter(source=estimates, billing_period__in=covered).delete()
+    left = sorted(set(DailyCostRollup.objects.filter(source=estimates).values_list("billing_period", flat=True)))
+    if not left:
+        estimates.delete()
+        return "Cost Explorer estimates retired: reports cover every period they stood in for."
+    months = ", ".join(f"{period:%Y-%m}" for period in left)
+    CostSource.objects.filter(pk=estimates.pk).update(
+        last_checked_at=timezone.now(),
+        last_check_ok=True,
+        last_check_message=f"Estimates for {months} only, which no report of {source.name} covers yet; "
+        "a report for a period replaces them.",
+    )
+    return f"Cost Explorer estimates remain for {months}, which no report covers yet." if dropped else ""
 
 
 def default_window(today: date) -> tuple[date, date]:
