@@ -98,6 +98,10 @@ class IngestionJob(models.Model):
     bytes_total = models.BigIntegerField(default=0)
     bytes_done = models.BigIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Accepted, but said about the data: null tokens read as empty, formats detected (sentences).
+    notes = models.JSONField(default=list, blank=True)
+    # Accepted, but worth a look: [{"file", "row", "column", "value", "message"}] (implausible amounts).
+    warnings = models.JSONField(default=list, blank=True)
     delivery_key = models.CharField(max_length=255, blank=True)
     celery_task_id = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -176,6 +176,8 @@ def _job_state(job: IngestionJob) -> dict[str, Any]:
         "duration_seconds": round(duration.total_seconds(), 1) if duration is not None else None,
         "billing_periods": job.billing_periods,
         "error": job.error,
+        "notes": job.notes,
+        "warnings": job.warnings,
         "active": job.status in ACTIVE,
     }
 

@@ -75,11 +75,21 @@ COPY_COLUMNS = LOAD_COLUMNS + CANONICAL_NAMES
 # What a row cannot do without; mappers check their own source names for these.
 REQUIRED = ("billing_period_start", "charge_period_start", "billing_account_id", "billing_currency", "billed_cost")
 
-_UPPER = re.compile(r"([A-Z])")
-_SEPARATORS = re.compile(r"[^a-z0-9]+")
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
 
 
-def athena_name(header: str) -> str:
-    """`lineItem/UnblendedCost` -> `line_item_unblended_cost`, the way AWS names Athena/Parquet columns."""
-    snake = _UPPER.sub(r"_\1", header.strip()).lower()
-    return _SEPARATORS.sub("_", snake).strip("_")
+def column_key(header: str) -> str:
+    """The name a column is matched by: case and separators ignored.
+
+    `lineItem/UnblendedCost`, `lineitem/unblendedcost` (a tool lower-cased the header) and
+    `line_item_unblended_cost` (Athena) are one column; so are `BilledCost` and `billed_cost`.
+    """
+    return _NOT_ALNUM.sub("", header.lower())
+
+
+def folded_duplicates(names: list[str]) -> list[list[str]]:
+    """Groups of names that are one column once case and separators are ignored (each group sorted)."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(column_key(name), []).append(name)
+    return sorted(sorted(group) for group in groups.values() if len(group) > 1)

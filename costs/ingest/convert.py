@@ -6,6 +6,7 @@ slow path look for the first bad row, so the error can name it.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -15,22 +16,33 @@ import pyarrow.compute as pc
 
 from costs.ingest.columns import MONEY, MONEY_LIMIT, QUANTITY_LIMIT, TIMESTAMP
 from costs.ingest.errors import IngestError
+from costs.ingest.observations import WARNINGS_KEPT, Observations
 
 _UTC_SUFFIX = r"(Z|[+-]00:?00)$"
+# What tools write for "no value" in a numeric column (Python's None, pandas' NaN, spreadsheets'
+# N/A and -), compared trimmed and lower-cased. "" and NULL are already empty when read.
+NULL_TOKENS = ("none", "null", "nan", "n/a", "na", "-")
+_NULL_TOKEN_SET = pa.array(NULL_TOKENS, pa.string())
+# One line item of a billion or more (in any currency) is far beyond real bills: kept, but flagged.
+PLAUSIBLE_LIMIT = 10**9
 EARLIEST_YEAR = 2000
 LATEST_YEAR = 2100
 
 
 class BatchContext:
-    """Where a batch sits in its file, so errors can say `file, row N, column C`."""
+    """Where a batch sits in its file, so errors can say `file, row N, column C`; notes go to `observations`."""
 
-    def __init__(self, file: str, first_row: int) -> None:
+    def __init__(self, file: str, first_row: int, observations: Observations | None = None) -> None:
         self.file = file
         self.first_row = first_row  # 1-based number of the batch's first data row
+        self.observations = observations if observations is not None else Observations()
 
     def error(self, message: str, *, index: int | None = None, column: str = "") -> IngestError:
         row = None if index is None else self.first_row + index
         return IngestError(message, file=self.file, row=row, column=column)
+
+    def warn(self, message: str, *, index: int, column: str, value: str) -> None:
+        self.observations.warn(file=self.file, row=self.first_row + index, column=column, value=value, message=message)
 
 
 def first_failing(values: pa.Array, check: Callable[[Any], bool]) -> tuple[int, Any]:
@@ -98,11 +110,16 @@ def _is_number(value: Any) -> bool:
         return False
 
 
-def to_decimal_text(values: pa.Array, ctx: BatchContext, column: str, *, money: bool = True) -> pa.Array:
+def to_decimal_text(
+    values: pa.Array, ctx: BatchContext, column: str, *, money: bool = True, required: bool = False
+) -> pa.Array:
     """Validated decimal text for COPY into NUMERIC: numeric, finite and within the column's range.
 
     Floats from Parquet become their shortest round-trip text (what the writer meant), never
     a binary expansion. The range check uses float only for magnitude, never for the value.
+    Null tokens (`None`, `NaN`, `N/A`, `-`, ...) are empty in an optional column (counted in
+    the job's notes) and an error naming row and column in a `required` one. An amount past
+    PLAUSIBLE_LIMIT is kept exactly, with a warning on the job.
     """
     limit = MONEY_LIMIT if money else QUANTITY_LIMIT
     kind = values.type
@@ -118,11 +135,14 @@ def to_decimal_text(values: pa.Array, ctx: BatchContext, column: str, *, money: 
         text = pc.cast(values, pa.string())
     else:
         raise ctx.error(f"holds {kind}, not numbers", column=column)
-    try:
-        magnitude = pc.abs(pc.cast(text, pa.float64()))
-    except pa.ArrowInvalid:
-        index, value = first_failing(text, _is_number)
-        raise ctx.error(f"has a non-numeric value {value!r}", index=max(index, 0), column=column) from None
+    magnitude = _magnitude(text)
+    if magnitude is None or not _all_below(magnitude, limit):
+        # The slow path, only for batches with something odd in them: null tokens out first.
+        text = _null_tokens_out(text, ctx, column, required=required)
+        magnitude = _magnitude(text)
+        if magnitude is None:
+            index, value = first_failing(text, _is_number)
+            raise ctx.error(f"has a non-numeric value {value!r}", index=max(index, 0), column=column)
     # NaN compares false, so it lands here as well as infinities and huge values.
     in_range = pc.fill_null(pc.less(magnitude, float(limit)), True)
     if not pc.all(in_range).as_py():
@@ -130,7 +150,52 @@ def to_decimal_text(values: pa.Array, ctx: BatchContext, column: str, *, money: 
         value = text[index].as_py()
         reason = "a non-numeric value" if not _is_number(value) else "an out-of-range value"
         raise ctx.error(f"has {reason} {value!r}", index=index, column=column)
+    if money:
+        _implausible_warn(text, magnitude, ctx, column)
     return text
+
+
+def _magnitude(text: pa.Array) -> pa.Array | None:
+    try:
+        return pc.abs(pc.cast(text, pa.float64()))
+    except pa.ArrowInvalid:
+        return None
+
+
+def _all_below(magnitude: pa.Array, limit: int) -> bool:
+    return bool(pc.all(pc.fill_null(pc.less(magnitude, float(limit)), True)).as_py())
+
+
+def _null_tokens_out(text: pa.Array, ctx: BatchContext, column: str, *, required: bool) -> pa.Array:
+    """Null tokens -> NULL (counted), or an error at the first one when the column is required."""
+    is_token = pc.fill_null(pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(text)), value_set=_NULL_TOKEN_SET), False)
+    if not pc.any(is_token).as_py():
+        return text
+    if required:
+        index = pc.index(is_token, True).as_py()
+        raise ctx.error(
+            f"has {text[index].as_py()!r} where an amount is required (a cost column may not be empty)",
+            index=index,
+            column=column,
+        )
+    counts = pc.value_counts(pc.filter(text, is_token)).to_pylist()
+    ctx.observations.null_tokens_seen(
+        file=ctx.file, column=column, tokens=Counter({item["values"]: item["counts"] for item in counts})
+    )
+    return pc.if_else(is_token, pa.scalar(None, pa.string()), text)
+
+
+def _implausible_warn(text: pa.Array, magnitude: pa.Array, ctx: BatchContext, column: str) -> None:
+    big = pc.fill_null(pc.greater_equal(magnitude, float(PLAUSIBLE_LIMIT)), False)
+    if not pc.any(big).as_py():
+        return
+    for index in pc.indices_nonzero(big).to_pylist()[:WARNINGS_KEPT]:
+        ctx.warn(
+            f"has an implausible amount for one line ({PLAUSIBLE_LIMIT:,} or more); it is kept exactly as given",
+            index=index,
+            column=column,
+            value=str(text[index].as_py()),
+        )
 
 
 # 16 integer digits (MONEY_LIMIT) and 21 decimals: room to round from.

@@ -16,15 +16,20 @@ NULL_TEXT = pa.scalar(None, pa.string())
 
 
 def tag_key(header: str) -> str | None:
-    """Tag key of a legacy tag column, or None when the column is not a tag column."""
-    if header.startswith("resourceTags/"):
+    """Tag key of a legacy tag column, or None when the column is not a tag column.
+
+    The prefix is matched ignoring case (a tool may have lower-cased the header); the key keeps
+    its case, since AWS tag keys are case-sensitive (`user:Env` and `user:env` are two tags).
+    """
+    lowered = header.lower()
+    if lowered.startswith("resourcetags/"):
         key = header[len("resourceTags/") :]
-        return key[len("user:") :] if key.startswith("user:") else key
-    if header.startswith("resource_tags_"):
+        return key[len("user:") :] if key.lower().startswith("user:") else key
+    if lowered.startswith("resource_tags_"):
         key = header[len("resource_tags_") :]
-        if key.startswith("user_"):
+        if key.lower().startswith("user_"):
             return key[len("user_") :]
-        if key.startswith("aws_"):
+        if key.lower().startswith("aws_"):
             return "aws:" + key[len("aws_") :]
         return key
     return None

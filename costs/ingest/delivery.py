@@ -133,7 +133,10 @@ def _ingest(
         billing_periods=[f"{p:%Y-%m}" for p in periods_sorted],
         totals=totals,
         new_accounts=new_accounts,
-        notes=[f"{name}: read as {label}" for name, label in checks.formats.items()],
+        notes=[f"{name}: read as {label}" for name, label in checks.formats.items()]
+        + checks.observations.notes()
+        + checks.observations.warnings_note(),
+        warnings=checks.observations.warnings,
         replaced=claim_notes,
         delivery_key=delivery_key,
         files=[f.name for f in files],

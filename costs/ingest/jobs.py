@@ -33,6 +33,8 @@ def job_execute(
     job.started_at = timezone.now()
     job.finished_at = None
     job.error = ""
+    job.notes = []
+    job.warnings = []
     job.rows = 0
     job.bytes_done = 0
     job.bytes_total = sum(f.size or 0 for f in files)
@@ -56,6 +58,8 @@ def job_execute(
     job.bytes_total = max(job.bytes_total, summary.bytes)
     job.billing_periods = summary.billing_periods
     job.delivery_key = summary.delivery_key
+    job.notes = summary.notes + summary.replaced
+    job.warnings = summary.warnings
     _finish(job, status=JobStatus.SUCCEEDED, error="")
     periods = list(summary.billing_periods)
     transaction.on_commit(lambda: ingestion_succeeded.send(sender=IngestionJob, job_id=job.pk, billing_periods=periods))

@@ -8,12 +8,13 @@ amortized totals neither drop nor double-count commitment fees.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from costs.ingest.columns import CANONICAL_SCHEMA, MONEY, athena_name
+from costs.ingest.columns import CANONICAL_SCHEMA, MONEY, column_key
 from costs.ingest.convert import (
     BatchContext,
     decimal_of,
@@ -25,13 +26,18 @@ from costs.ingest.convert import (
 from costs.ingest.cur_tags import tag_key, tags_from_columns, tags_from_map
 from costs.ingest.errors import IngestError
 
-REQUIRED = (
-    "bill_payer_account_id",
-    "bill_billing_period_start_date",
-    "line_item_usage_start_date",
-    "line_item_line_item_type",
-    "line_item_currency_code",
-    "line_item_unblended_cost",
+# Athena name -> the legacy CSV name, for messages in the file's own style.
+REQUIRED = {
+    "bill_payer_account_id": "bill/PayerAccountId",
+    "bill_billing_period_start_date": "bill/BillingPeriodStartDate",
+    "line_item_usage_start_date": "lineItem/UsageStartDate",
+    "line_item_line_item_type": "lineItem/LineItemType",
+    "line_item_currency_code": "lineItem/CurrencyCode",
+    "line_item_unblended_cost": "lineItem/UnblendedCost",
+}
+# Column groups only a CUR has (legacy `lineItem/...` or Athena `line_item_...`).
+_CUR_PREFIX = re.compile(
+    r"(?i)^(line_?item|bill|pricing|product|reservation|savings_?plan|identity|resource_?tags)[/_]"
 )
 
 CHARGE_CATEGORY = {
@@ -110,8 +116,22 @@ RI_TYPES = ("DiscountedUsage", "RIFee")
 
 
 def looks_like_cur(names: list[str]) -> bool:
-    normalized = {athena_name(n) for n in names}
-    return {"line_item_unblended_cost", "line_item_line_item_type"} <= normalized
+    keys = {column_key(n) for n in names}
+    return {column_key("line_item_unblended_cost"), column_key("line_item_line_item_type")} <= keys
+
+
+def cur_likeness(names: list[str]) -> int:
+    """How many columns carry a CUR column group's prefix (for telling a near miss from another format)."""
+    return sum(1 for name in names if _CUR_PREFIX.match(name))
+
+
+def cur_missing(names: list[str]) -> list[str]:
+    """The mandatory CUR columns this header lacks, named in its own style (legacy or Athena)."""
+    keys = {column_key(n) for n in names}
+    legacy = any("/" in n for n in names)
+    return [
+        legacy_name if legacy else athena for athena, legacy_name in REQUIRED.items() if column_key(athena) not in keys
+    ]
 
 
 def is_cur2(schema: pa.Schema | None, names: list[str]) -> bool:
@@ -134,22 +154,26 @@ class CurMapper:
 
     def __init__(self, names: list[str], file: str, *, schema: pa.Schema | None = None) -> None:
         self.file = file
-        self.by_normal: dict[str, str] = {}
+        self.by_key: dict[str, str] = {}  # column_key -> the file's column name
         self.tag_columns: dict[str, str] = {}
         for name in names:
             key = tag_key(name)
             if key is not None:
                 self.tag_columns[key] = name
             else:
-                self.by_normal.setdefault(athena_name(name), name)
+                self.by_key.setdefault(column_key(name), name)
         self.cur2 = is_cur2(schema, names)
         self.label = "cur2" if self.cur2 else "cur_legacy"
-        missing = [c for c in REQUIRED if c not in self.by_normal]
+        missing = cur_missing(names)
         if missing:
             raise IngestError(f"is missing required CUR column(s): {', '.join(missing)}", file=file)
 
+    def _source(self, name: str) -> str:
+        """The file's name of the column AWS calls `name` in Athena (e.g. `lineItem/UnblendedCost`)."""
+        return self.by_key[column_key(name)]
+
     def _col(self, batch: pa.RecordBatch, name: str) -> Any:
-        source = self.by_normal.get(name)
+        source = self.by_key.get(column_key(name))
         return batch.column(source) if source is not None else None
 
     def _text(self, batch: pa.RecordBatch, *names: str) -> pa.Array:
@@ -170,13 +194,13 @@ class CurMapper:
             return None
         return string_or_null(pc.map_lookup(product, key, "first"), batch.num_rows)
 
-    def _money(self, batch: pa.RecordBatch, ctx: BatchContext, name: str) -> pa.Array:
+    def _money(self, batch: pa.RecordBatch, ctx: BatchContext, name: str, *, required: bool = False) -> pa.Array:
         values = self._col(batch, name)
         if values is None:
             return pa.nulls(batch.num_rows, pa.string())
         if pa.types.is_string(values.type):
             values = string_or_null(values, batch.num_rows)
-        return to_decimal_text(values, ctx, self.by_normal[name])
+        return to_decimal_text(values, ctx, self._source(name), required=required)
 
     def _quantity(self, batch: pa.RecordBatch, ctx: BatchContext, name: str) -> pa.Array:
         values = self._col(batch, name)
@@ -184,17 +208,16 @@ class CurMapper:
             return pa.nulls(batch.num_rows, pa.string())
         if pa.types.is_string(values.type):
             values = string_or_null(values, batch.num_rows)
-        return to_decimal_text(values, ctx, self.by_normal[name], money=False)
+        return to_decimal_text(values, ctx, self._source(name), money=False)
 
     def map(self, batch: pa.RecordBatch, ctx: BatchContext) -> pa.Table:
         n = batch.num_rows
-        col = self.by_normal
         kind = self._text(batch, "line_item_line_item_type")
         for name in ("bill_payer_account_id", "line_item_currency_code", "line_item_line_item_type"):
             values = self._text(batch, name)
             if values.null_count:
                 index = pc.index(pc.is_null(values), True).as_py()
-                raise ctx.error("is empty but required", index=index, column=col[name])
+                raise ctx.error("is empty but required", index=index, column=self._source(name))
 
         def ts(name: str, required: bool = False) -> pa.Array:
             values = self._col(batch, name)
@@ -202,12 +225,12 @@ class CurMapper:
                 return pa.nulls(n, pa.timestamp("ms"))
             if pa.types.is_string(values.type):
                 values = string_or_null(values, n)
-            return to_timestamp(values, ctx, col[name], required=required)
+            return to_timestamp(values, ctx, self._source(name), required=required)
 
-        unblended = self._money(batch, ctx, "line_item_unblended_cost")
+        unblended = self._money(batch, ctx, "line_item_unblended_cost", required=True)
         if unblended.null_count:
             index = pc.index(pc.is_null(unblended), True).as_py()
-            raise ctx.error("is empty but required", index=index, column=col["line_item_unblended_cost"])
+            raise ctx.error("is empty but required", index=index, column=self._source("line_item_unblended_cost"))
         money = {
             name: self._money(batch, ctx, name)
             for name in (

@@ -11,7 +11,7 @@ from costs.ingest.columns import (
     QUANTITY_COLUMNS,
     STRING_COLUMNS,
     TIMESTAMP_COLUMNS,
-    athena_name,
+    column_key,
 )
 from costs.ingest.convert import BatchContext, string_or_null, to_decimal_text, to_timestamp
 from costs.ingest.errors import IngestError
@@ -33,9 +33,31 @@ REQUIRED = {
 }
 
 
+# Canonical columns that are CUR figures or extensions, not FOCUS columns.
+_NOT_FOCUS = ("unblended_cost", "net_unblended_cost", "x_usage_type", "x_operation", "x_line_item_type")
+# Every FOCUS column this mapper knows, as matched (to tell a near miss from another format).
+_FOCUS_KEYS = frozenset(
+    column_key(candidate)
+    for canon in CANONICAL_SCHEMA.names
+    if canon not in _NOT_FOCUS
+    for candidate in RENAMED.get(canon, (canon,))
+)
+
+
 def looks_like_focus(names: list[str]) -> bool:
-    normalized = {athena_name(n) for n in names}
-    return {"billed_cost", "charge_period_start", "billing_period_start"} <= normalized
+    keys = {column_key(n) for n in names}
+    return {column_key("billed_cost"), column_key("charge_period_start"), column_key("billing_period_start")} <= keys
+
+
+def focus_likeness(names: list[str]) -> int:
+    """How many columns are FOCUS columns (BilledCost, ChargePeriodStart, ServiceName, ...)."""
+    return sum(1 for name in names if column_key(name) in _FOCUS_KEYS)
+
+
+def focus_missing(names: list[str]) -> list[str]:
+    """The FOCUS columns this mapper cannot do without that the header lacks (FOCUS names)."""
+    keys = {column_key(n) for n in names}
+    return [focus for canon, focus in REQUIRED.items() if column_key(canon) not in keys]
 
 
 class FocusMapper:
@@ -46,14 +68,14 @@ class FocusMapper:
     def __init__(self, names: list[str], file: str, *, provider_default: str = "") -> None:
         self.file = file
         self.provider_default = provider_default
-        by_normal = {athena_name(n): n for n in names}
-        missing = [focus for canon, focus in REQUIRED.items() if canon not in by_normal]
+        by_key = {column_key(n): n for n in names}
+        missing = focus_missing(names)
         if missing:
             raise IngestError(f"is missing required FOCUS column(s): {', '.join(missing)}", file=file)
         self.plan: dict[str, str | None] = {}
         for canon in CANONICAL_SCHEMA.names:
-            candidates = RENAMED.get(canon, (canon,))
-            self.plan[canon] = next((by_normal[c] for c in candidates if c in by_normal), None)
+            candidates = [column_key(c) for c in RENAMED.get(canon, (canon,))]
+            self.plan[canon] = next((by_key[c] for c in candidates if c in by_key), None)
 
     def map(self, batch: pa.RecordBatch, ctx: BatchContext) -> pa.Table:
         n = batch.num_rows
@@ -71,7 +93,7 @@ class FocusMapper:
                 )
             elif canon in MONEY_COLUMNS or canon in QUANTITY_COLUMNS:
                 out[canon] = (
-                    to_decimal_text(values, ctx, column, money=canon in MONEY_COLUMNS)
+                    to_decimal_text(values, ctx, column, money=canon in MONEY_COLUMNS, required=canon == "billed_cost")
                     if values is not None
                     else pa.nulls(n, pa.string())
                 )

@@ -10,7 +10,7 @@ import datetime
 import queue
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -21,6 +21,7 @@ from costs.ingest.convert import BatchContext
 from costs.ingest.detect import mapper_for
 from costs.ingest.errors import IngestError
 from costs.ingest.loader import billing_period_of
+from costs.ingest.observations import Observations
 from costs.ingest.readers import file_open
 
 AHEAD = 1
@@ -41,6 +42,7 @@ class Checks:
     currencies: CurrencyGuard
     formats: dict[str, str]
     bytes_total: int = 0
+    observations: Observations = field(default_factory=Observations)
 
 
 def mapped_batches(files: Sequence[Any], *, fmt: str, provider_default: str, checks: Checks) -> Iterator[MappedBatch]:
@@ -54,7 +56,7 @@ def mapped_batches(files: Sequence[Any], *, fmt: str, provider_default: str, che
         for batch in reader.batches:
             if batch.num_rows == 0:
                 continue
-            ctx = BatchContext(delivery_file.name, file_rows + 1)
+            ctx = BatchContext(delivery_file.name, file_rows + 1, checks.observations)
             table = mapper.map(batch, ctx)
             periods = billing_period_of(table)
             checks.currencies.check(table, periods, ctx)

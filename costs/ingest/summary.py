@@ -22,6 +22,8 @@ class IngestSummary:
     notes: list[str] = field(default_factory=list)
     # Other sources' rows this delivery took over (uploaded data a linked export replaced).
     replaced: list[str] = field(default_factory=list)
+    # Accepted but worth a look: {"file", "row", "column", "value", "message"} (implausible amounts).
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     delivery_key: str = ""
     files: list[str] = field(default_factory=list)
 

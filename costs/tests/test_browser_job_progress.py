@@ -1,4 +1,4 @@
-"""The job page's progress bar moves by itself in a real browser while the job runs."""
+"""The job page's progress bar moves by itself in a real browser while the job runs; notes and warnings appear when it ends."""
 
 from __future__ import annotations
 
@@ -44,3 +44,24 @@ def test_the_progress_bar_follows_a_running_job_and_shows_the_outcome(
         page.wait_for_function("document.getElementById('job-status').textContent === 'Failed'", timeout=10_000)
         assert "row 12, column cost" in page.inner_text("#job-error")
         assert page.is_visible("#job-error")
+
+        # A job that succeeds with notes and warnings: they appear without a reload.
+        with tenant_context(acme.organization):
+            second = job_create(source=CostSource.objects.uploads(), trigger=JobTrigger.UPLOAD, files=["x.csv"])
+            IngestionJob.objects.filter(pk=second.pk).update(status=JobStatus.RUNNING, bytes_total=10)
+        page.goto(f"http://acme.localhost:{settings.PUBLIC_PORT}/cloud-accounts/jobs/{second.pk}/")
+        assert not page.is_visible("#job-warnings-box")
+        warning = {"file": "x.csv", "row": 7, "column": "BilledCost", "value": "<b>1e15</b>", "message": "implausible"}
+        with tenant_context(acme.organization):
+            IngestionJob.objects.filter(pk=second.pk).update(
+                status=JobStatus.SUCCEEDED, notes=["x.csv, column ListCost: 2 null token(s)"], warnings=[warning]
+            )
+        page.wait_for_selector("#job-warnings-box", state="visible", timeout=10_000)
+        assert page.inner_text("#job-warnings tr").split("\t") == [
+            "x.csv",
+            "7",
+            "BilledCost",
+            "<b>1e15</b>",
+            "implausible",
+        ]
+        assert page.inner_text("#job-notes") == "x.csv, column ListCost: 2 null token(s)"

@@ -32,6 +32,28 @@
       error.textContent = state.error;
       error.hidden = !state.error;
     }
+    renderList("job-notes", state.notes, function (note) { return [note]; });
+    renderList("job-warnings", state.warnings, function (w) {
+      return [w.file, String(w.row), w.column, w.value, w.message];
+    });
+  }
+
+  // Notes are list items; warnings are table rows (one cell per field). Text only, never HTML.
+  function renderList(id, items, cells) {
+    var list = document.getElementById(id);
+    var box = document.getElementById(id + "-box");
+    if (!list || !box) return;
+    list.textContent = "";
+    (items || []).forEach(function (item) {
+      var values = cells(item);
+      var row = document.createElement(values.length === 1 ? "li" : "tr");
+      values.forEach(function (value) {
+        var cell = values.length === 1 ? row : row.appendChild(document.createElement("td"));
+        cell.textContent = value;
+      });
+      list.appendChild(row);
+    });
+    box.hidden = !(items && items.length);
   }
 
   function poll() {
