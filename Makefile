@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export DJANGO_SETTINGS_MODULE := finops.settings
 
-.PHONY: run test install install-dev system-deps migrate lint format typecheck pytest bench synth check-deploy clean
+.PHONY: run test install install-dev system-deps migrate lint format typecheck pytest bench synth check-deploy clean vendor focus-validator
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,43 @@ $(VENV)/.installed-dev: $(VENV)/.installed-run requirements-dev.txt requirements
 
 ## install: the virtualenv with pinned runtime and development packages
 install: $(VENV)/.installed-dev
+
+# focus-validator 2.x (the FinOps Foundation's, the only release that knows FOCUS 1.2) needs
+# Python >= 3.12, numpy < 2 and so pyarrow < 20, which clash with ours: it gets a virtualenv of its
+# own, driven as a subprocess by costs/explorer/tests (FOCUS export). FOCUS_PYTHON names another 3.12+.
+FOCUS_VENV := .venv-focus
+FOCUS_PYTHON ?=
+
+$(FOCUS_VENV)/.installed: requirements-focus.txt
+	@python=$(FOCUS_PYTHON); \
+	if [ -z "$$python" ]; then \
+	  for candidate in python3.12 python3.13 $(HOME)/.pyenv/versions/3.12*/bin/python3 $(HOME)/.pyenv/versions/3.13*/bin/python3; do \
+	    if "$$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then python=$$candidate; break; fi; \
+	  done; \
+	fi; \
+	[ -n "$$python" ] || { echo "focus-validator needs Python 3.12 or newer: set FOCUS_PYTHON=/path/to/python3.12" >&2; exit 1; }; \
+	rm -rf $(FOCUS_VENV) && "$$python" -m venv $(FOCUS_VENV) && \
+	$(FOCUS_VENV)/bin/pip install --quiet --upgrade pip && \
+	$(FOCUS_VENV)/bin/pip install --quiet -r requirements-focus.txt
+	touch $@
+
+## focus-validator: the FinOps Foundation's FOCUS validator in .venv-focus (the FOCUS export tests run it)
+focus-validator: $(FOCUS_VENV)/.installed
+
+# Chart.js from the npm registry, vendored with its licence so `make run` needs no node (no CDN).
+CHARTJS_VERSION := 4.5.1
+VENDOR_DIR := static/vendor/chartjs
+
+## vendor: fetch the front-end packages from npm into static/vendor/ (commit the result)
+vendor:
+	@command -v npm >/dev/null || { echo "make vendor needs npm (Node.js)" >&2; exit 1; }
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  (cd "$$tmp" && npm pack --silent chart.js@$(CHARTJS_VERSION) >/dev/null && tar xzf chart.js-$(CHARTJS_VERSION).tgz) && \
+	  mkdir -p $(VENDOR_DIR) && \
+	  cp "$$tmp/package/dist/chart.umd.min.js" $(VENDOR_DIR)/chart.umd.min.js && \
+	  cp "$$tmp/package/LICENSE.md" $(VENDOR_DIR)/LICENSE.md && \
+	  echo "chart.js $(CHARTJS_VERSION) from the npm registry (dist/chart.umd.min.js), MIT licence in LICENSE.md; refresh with make vendor" > $(VENDOR_DIR)/VERSION && \
+	  echo "vendored chart.js $(CHARTJS_VERSION) into $(VENDOR_DIR)"
 
 ## system-deps: Debian's chromium (browser tests; skipped when FINOPS_CHROMIUM names another) and pgbouncer, when missing
 system-deps:
@@ -55,11 +92,11 @@ format: install
 typecheck: install
 	FINOPS_TESTING=1 $(VENV)/bin/mypy finops tenants costs recommendations
 
-pytest: install system-deps
+pytest: install system-deps focus-validator
 	FINOPS_TESTING=1 $(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 ## test: lint, type checks and the whole suite against real PostgreSQL and Redis
-test: install system-deps
+test: install system-deps focus-validator
 	FINOPS_TESTING=1 $(MAKE) --no-print-directory lint typecheck
 	bash deploy/check.sh
 	$(MAKE) --no-print-directory pytest

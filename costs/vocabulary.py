@@ -23,14 +23,39 @@ class CostBasis(models.TextChoices):
 
 
 class Dimension(models.TextChoices):
-    """What daily costs can be grouped by (rollup columns)."""
+    """What costs can be grouped and filtered by; values are summary-table columns (see SUMMARY_DIMENSIONS).
+
+    Tag keys are dimensions too, spelled `tag:<key>` (see `TAG_PREFIX`); they are per organization.
+    """
 
     SERVICE = "service_name", "Service"
-    SUB_ACCOUNT = "sub_account_id", "Account"
+    SERVICE_CATEGORY = "service_category", "Service category"
+    PROVIDER = "provider_name", "Provider"
     BILLING_ACCOUNT = "billing_account_id", "Billing account"
+    SUB_ACCOUNT = "sub_account_id", "Account"
     REGION = "region", "Region"
     CHARGE_CATEGORY = "charge_category", "Charge category"
+    USAGE_TYPE = "usage_type", "Usage type / SKU"
+    RESOURCE = "resource_id", "Resource"
     SOURCE = "source_id", "Source"
+
+
+# `tag:team` groups or filters by the value of the resource tag `team`.
+TAG_PREFIX = "tag:"
+# The line-item expression behind each dimension (NULL becomes '' as in every summary table).
+# Usage type is CUR's usage type, or the SKU where a bill has none (FOCUS exports of other clouds).
+LINE_ITEM_EXPRESSIONS: dict[str, str] = {
+    Dimension.SERVICE: "COALESCE(service_name, '')",
+    Dimension.SERVICE_CATEGORY: "COALESCE(service_category, '')",
+    Dimension.PROVIDER: "COALESCE(provider_name, '')",
+    Dimension.BILLING_ACCOUNT: "billing_account_id",
+    Dimension.SUB_ACCOUNT: "COALESCE(sub_account_id, '')",
+    Dimension.REGION: "COALESCE(region_id, '')",
+    Dimension.CHARGE_CATEGORY: "charge_category",
+    Dimension.USAGE_TYPE: "COALESCE(NULLIF(x_usage_type, ''), sku_id, '')",
+    Dimension.RESOURCE: "COALESCE(resource_id, '')",
+    Dimension.SOURCE: "source_id",
+}
 
 
 class ChargeCategory(models.TextChoices):
@@ -45,7 +70,15 @@ class ChargeCategory(models.TextChoices):
 
 # Column names, in this order, wherever all the bases are summed or listed.
 BASES: tuple[str, ...] = tuple(CostBasis.values)
-GROUPABLE: tuple[str, ...] = tuple(Dimension.values)
+# What `daily_costs` groups by: the daily rollup's own dimension columns.
+GROUPABLE: tuple[str, ...] = (
+    Dimension.SERVICE,
+    Dimension.SUB_ACCOUNT,
+    Dimension.BILLING_ACCOUNT,
+    Dimension.REGION,
+    Dimension.CHARGE_CATEGORY,
+    Dimension.SOURCE,
+)
 # One daily rollup row per distinct value of these (the rollup SQL groups by them, in this order).
 ROLLUP_DIMENSIONS: tuple[str, ...] = (
     "day",

@@ -29,6 +29,7 @@ from costs.ingest.loader import copy_table, with_load_columns
 from costs.ingest.pipeline import Checks, mapped_batches, prefetched
 from costs.ingest.progress import ProgressReporter
 from costs.ingest.rollups import rollups_rebuild
+from costs.ingest.summaries import SummaryBuilder, with_partials
 from costs.ingest.summary import IngestSummary, period_totals
 from costs.models import CostSource, Delivery, IngestionJob
 
@@ -97,10 +98,12 @@ def _ingest(
     rows_per_period: dict[datetime.date, int] = {}
     checks = Checks(accounts=AccountTracker(source_id=source.pk), currencies=CurrencyGuard(), formats={})
     batches = mapped_batches(files, fmt=fmt, provider_default=source.provider, checks=checks)
+    summaries = SummaryBuilder()
     with connection.cursor() as wrapper:
         cursor = wrapper.cursor
         cursor.execute("SET LOCAL timezone = 'UTC'")
-        for mapped in prefetched(batches):
+        # The explorer's summaries are added up in the mapping thread, beside COPY.
+        for mapped in prefetched(with_partials(batches)):
             # Sorted, so two deliveries spanning the same periods take their locks in the same order.
             for period in mapped.periods:
                 if period not in rows_per_period:
@@ -109,6 +112,7 @@ def _ingest(
                 rows_per_period[period] += mapped.period_counts[period]
             table = with_load_columns(mapped.table, source_id=source.pk, load_id=load_id, job_id=job_id)
             copy_table(cursor, table, mapped.ctx)
+            summaries.add(cursor, mapped.partials)
             rows += mapped.table.num_rows
             progress.report(rows=rows, bytes_done=mapped.bytes_done)
             del table, mapped
@@ -121,6 +125,7 @@ def _ingest(
             [source.pk, periods_sorted, load_id],
         )
         rollups_rebuild(cursor, source_id=source.pk, periods=periods_sorted)
+        summaries.write(cursor, source_id=source.pk, periods=periods_sorted)
         totals = period_totals(cursor, source_id=source.pk, periods=periods_sorted)
     new_accounts = checks.accounts.save(source=source)
     for period in periods_sorted:

@@ -34,6 +34,7 @@ class MappedBatch:
     periods: list[datetime.date]  # distinct billing periods in this batch
     period_counts: dict[datetime.date, int]
     bytes_done: int  # input bytes read so far, all files
+    partials: dict[str, pa.Table] = field(default_factory=dict)  # costs.ingest.summaries, per summary table
 
 
 @dataclass

@@ -1,0 +1,444 @@
+"""The explorer's summary tables, built from the delivery's own batches in its transaction.
+
+Three tables answer what the daily rollup cannot (`costs.models`): daily cost and quantity per
+usage type (`DailyUsageCost`), daily cost per tag key and value (`DailyTagCost`) and monthly
+cost per resource (`MonthlyResourceCost`). Grouping line items by tags and resources in SQL
+costs several times the rollup (measured: ~6x each over the same rows), so each mapped batch is
+aggregated with Arrow in the ingest's mapping thread, overlapping the database's COPY. The
+partial sums go into temporary tables (in bounded chunks) and one SQL pass per table turns them
+into the final rows when the delivery is complete, just before it commits: a period's summaries
+are replaced together with its line items, all or nothing.
+
+Money is exact: line amounts are rounded to the line items' NUMERIC scale exactly as PostgreSQL
+rounds the same text (half away from zero) and summed as decimal128. A basis that any line of a
+group lacks makes the group's figure NULL ("not in this export"), never a partial sum.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from costs.vocabulary import BASES
+
+SUM_MONEY = pa.decimal128(38, 12)  # the line items' NUMERIC(28,12), with room for sums
+SUM_QUANTITY = pa.decimal128(38, 15)
+_WIDE_MONEY = pa.decimal128(38, 18)  # parse with extra digits, then round like PostgreSQL
+_WIDE_QUANTITY = pa.decimal128(38, 20)
+FLUSH_ROWS = 200_000  # partial rows kept in memory per table before they go to the database
+
+USAGE_KEYS = (
+    "day",
+    "billing_period",
+    "billing_account_id",
+    "sub_account_id",
+    "provider_name",
+    "service_category",
+    "service_name",
+    "region",
+    "charge_category",
+    "currency",
+    "usage_type",
+    "pricing_unit",
+)
+TAG_KEYS = (
+    "day",
+    "billing_period",
+    "billing_account_id",
+    "sub_account_id",
+    "provider_name",
+    "service_category",
+    "service_name",
+    "charge_category",
+    "currency",
+    "tag_key",
+    "tag_value",
+)
+RESOURCE_KEYS = (
+    "month",
+    "billing_period",
+    "billing_account_id",
+    "sub_account_id",
+    "provider_name",
+    "service_category",
+    "service_name",
+    "region",
+    "charge_category",
+    "line_item_type",
+    "currency",
+    "usage_type",
+    "pricing_unit",
+    "resource_id",
+    "tags",
+)
+
+
+@dataclass(frozen=True)
+class SummaryTable:
+    name: str  # the model's table
+    keys: tuple[str, ...]
+    quantity: bool
+    days: bool  # first_day / last_day columns
+
+    @property
+    def temp(self) -> str:
+        return f"summary_partial_{self.name.removeprefix('costs_')}"
+
+
+USAGE = SummaryTable("costs_dailyusagecost", USAGE_KEYS, quantity=True, days=False)
+TAGS = SummaryTable("costs_dailytagcost", TAG_KEYS, quantity=False, days=False)
+RESOURCES = SummaryTable("costs_monthlyresourcecost", RESOURCE_KEYS, quantity=True, days=True)
+TABLES = (USAGE, TAGS, RESOURCES)
+
+
+def _text(table: pa.Table, name: str) -> pa.Array:
+    """A string column with NULL as '' (the summaries' "none")."""
+    return pc.fill_null(table.column(name), "")
+
+
+def _rounded(values: Any, wide: pa.DataType, scale: int, target: pa.DataType) -> pa.Array:
+    """Decimal text -> decimal rounded half away from zero at `scale`, as NUMERIC input does."""
+    parsed = pc.cast(values, wide, safe=False)
+    return pc.cast(pc.round(parsed, ndigits=scale, round_mode="half_towards_infinity"), target)
+
+
+def _day(table: pa.Table) -> pa.Array:
+    return pc.cast(pc.floor_temporal(table.column("charge_period_start"), unit="day"), pa.date32())
+
+
+def _base_columns(table: pa.Table) -> dict[str, Any]:
+    """Every key and measure any summary needs, from one canonical batch."""
+    day = _day(table)
+    usage_type = pc.if_else(
+        pc.fill_null(pc.not_equal(table.column("x_usage_type"), ""), False),
+        table.column("x_usage_type"),
+        _text(table, "sku_id"),
+    )
+    columns: dict[str, Any] = {
+        "day": day,
+        "month": pc.cast(pc.floor_temporal(table.column("charge_period_start"), unit="month"), pa.date32()),
+        "billing_period": pc.cast(pc.floor_temporal(table.column("billing_period_start"), unit="month"), pa.date32()),
+        "billing_account_id": table.column("billing_account_id"),
+        "sub_account_id": _text(table, "sub_account_id"),
+        "provider_name": _text(table, "provider_name"),
+        "service_category": _text(table, "service_category"),
+        "service_name": _text(table, "service_name"),
+        "region": _text(table, "region_id"),
+        "charge_category": table.column("charge_category"),
+        "line_item_type": _text(table, "x_line_item_type"),
+        "currency": table.column("billing_currency"),
+        "usage_type": usage_type,
+        "pricing_unit": _text(table, "pricing_unit"),
+        "resource_id": _text(table, "resource_id"),
+        "tags": table.column("tags"),
+        "pricing_quantity": _rounded(table.column("pricing_quantity"), _WIDE_QUANTITY, 15, SUM_QUANTITY),
+    }
+    for basis in BASES:
+        columns[basis] = _rounded(table.column(basis), _WIDE_MONEY, 12, SUM_MONEY)
+    return columns
+
+
+def _first_aggregation(base: pa.Table, spec: SummaryTable) -> pa.Table:
+    aggregations: list[tuple[str, str] | tuple[str, str, pc.FunctionOptions]] = []
+    for basis in BASES:
+        aggregations.append((basis, "sum"))
+        aggregations.append((basis, "count", pc.CountOptions(mode="only_null")))
+    if spec.quantity:
+        aggregations.append(("pricing_quantity", "sum"))
+    aggregations.append(([], "count_all"))  # type: ignore[arg-type]
+    if spec.days:
+        aggregations += [("day", "min"), ("day", "max")]
+    grouped = base.group_by(list(spec.keys), use_threads=False).aggregate(aggregations)
+    renames = {f"{basis}_sum": basis for basis in BASES} | {f"{basis}_count": f"{basis}_missing" for basis in BASES}
+    renames |= {"pricing_quantity_sum": "pricing_quantity", "count_all": "row_count"}
+    renames |= {"day_min": "first_day", "day_max": "last_day"}
+    return _ordered(grouped.rename_columns([renames.get(name, name) for name in grouped.column_names]), spec)
+
+
+def _measure_names(spec: SummaryTable) -> list[str]:
+    names = []
+    for basis in BASES:
+        names += [basis, f"{basis}_missing"]
+    if spec.quantity:
+        names.append("pricing_quantity")
+    names.append("row_count")
+    if spec.days:
+        names += ["first_day", "last_day"]
+    return names
+
+
+def _ordered(table: pa.Table, spec: SummaryTable) -> pa.Table:
+    return table.select([*spec.keys, *_measure_names(spec)])
+
+
+def _compact(parts: list[pa.Table], spec: SummaryTable) -> pa.Table:
+    """Partial aggregates of the same keys merged into one row each (sums of sums)."""
+    return parts[0] if len(parts) == 1 else _merge(pa.concat_tables(parts), spec)
+
+
+def _merge(table: pa.Table, spec: SummaryTable) -> pa.Table:
+    aggregations: list[tuple[str, str]] = []
+    for name in _measure_names(spec):
+        function = {"first_day": "min", "last_day": "max"}.get(name, "sum")
+        aggregations.append((name, function))
+    grouped = table.group_by(list(spec.keys), use_threads=False).aggregate(aggregations)
+    names = [
+        name.rsplit("_", 1)[0] if name.endswith(("_sum", "_min", "_max")) else name for name in grouped.column_names
+    ]
+    return _ordered(grouped.rename_columns(names), spec)
+
+
+def _tag_pairs(tag_sets: pa.Array, set_of_row: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(row index, key, value) for every tag of every row, given each row's index into `tag_sets`.
+
+    Only the distinct tag sets are parsed (a few hundred per batch, not one per line).
+    """
+    offsets = [0]
+    keys: list[str] = []
+    values: list[str] = []
+    for text in tag_sets.to_pylist():
+        try:
+            parsed = json.loads(text)
+        except (TypeError, ValueError):
+            parsed = None  # COPY rejects the line with an error naming it; nothing to summarize
+        if isinstance(parsed, dict):
+            for key, value in parsed.items():
+                keys.append(str(key))
+                values.append(_tag_text(value))
+        offsets.append(len(keys))
+    per_set = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(range(len(keys)), pa.int32()))
+    per_row = pc.take(per_set, set_of_row)
+    pair_index = pc.list_flatten(per_row)
+    rows = pc.list_parent_indices(per_row)
+    return rows, pc.take(pa.array(keys, pa.string()), pair_index), pc.take(pa.array(values, pa.string()), pair_index)
+
+
+def _tag_text(value: Any) -> str:
+    """A tag value as PostgreSQL's jsonb_each_text shows it ('' for JSON null)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"))
+
+
+def batch_partials(table: pa.Table) -> dict[str, pa.Table]:
+    """Partial aggregates of one canonical batch for each summary table (pure; any thread)."""
+    columns = _base_columns(table)
+    measures = [*BASES, "pricing_quantity"]
+    usage = pa.table({name: columns[name] for name in (*USAGE_KEYS, *measures)})
+    resources = pa.table({name: columns[name] for name in (*RESOURCE_KEYS, *measures, "day")})
+    return {
+        USAGE.name: _first_aggregation(usage, USAGE),
+        TAGS.name: _tag_aggregation(columns),
+        RESOURCES.name: _first_aggregation(resources, RESOURCES),
+    }
+
+
+def _tag_aggregation(columns: dict[str, Any]) -> pa.Table:
+    """Lines are first summed per tag set (an integer key), then each set is split into its tags."""
+    encoded = pc.dictionary_encode(columns["tags"])
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    by_set = {name: columns[name] for name in TAG_KEYS[:-2]} | {"tag_set": encoded.indices}
+    by_set |= {basis: columns[basis] for basis in BASES}
+    sets = pa.table(by_set).filter(pc.is_valid(encoded.indices))
+    aggregations: list[Any] = []
+    for basis in BASES:
+        aggregations += [(basis, "sum"), (basis, "count", pc.CountOptions(mode="only_null"))]
+    aggregations.append(([], "count_all"))
+    grouped = sets.group_by([*TAG_KEYS[:-2], "tag_set"], use_threads=False).aggregate(aggregations)
+    renames = {f"{basis}_sum": basis for basis in BASES} | {f"{basis}_count": f"{basis}_missing" for basis in BASES}
+    grouped = grouped.rename_columns(
+        [renames.get(n, "row_count" if n == "count_all" else n) for n in grouped.column_names]
+    )
+    rows, keys, values = _tag_pairs(encoded.dictionary, grouped.column("tag_set"))
+    exploded = {name: pc.take(grouped.column(name), rows) for name in TAG_KEYS[:-2]}
+    exploded |= {"tag_key": keys, "tag_value": values}
+    exploded |= {name: pc.take(grouped.column(name), rows) for name in _measure_names(TAGS)}
+    return _merge(pa.table(exploded), TAGS)
+
+
+def with_partials(batches: Iterator[Any]) -> Iterator[Any]:
+    """Attach `partials` to every mapped batch as it passes (run inside the mapping thread)."""
+    for mapped in batches:
+        mapped.partials = batch_partials(mapped.table)
+        yield mapped
+
+
+_SQL_TYPES = {
+    "day": "date",
+    "month": "date",
+    "billing_period": "date",
+    "first_day": "date",
+    "last_day": "date",
+    "tags": "text",
+    "pricing_quantity": "numeric",
+    "row_count": "bigint",
+}
+
+
+def _sql_type(name: str) -> str:
+    if name in _SQL_TYPES:
+        return _SQL_TYPES[name]
+    if name.endswith("_missing"):
+        return "bigint"
+    return "numeric" if name in BASES else "text"
+
+
+@dataclass
+class SummaryBuilder:
+    """Collects batch partials and writes the summary tables of the delivery's periods.
+
+    Used from the ingest's main thread (the one holding the transaction): `add` after each
+    batch, `write` once every batch is in and the period's line items are final.
+    """
+
+    pending: dict[str, list[pa.Table]] = field(default_factory=lambda: {spec.name: [] for spec in TABLES})
+    pending_rows: dict[str, int] = field(default_factory=lambda: {spec.name: 0 for spec in TABLES})
+    created: set[str] = field(default_factory=set)
+
+    def add(self, cursor: Any, partials: dict[str, pa.Table]) -> None:
+        for spec in TABLES:
+            part = partials[spec.name]
+            self.pending[spec.name].append(part)
+            self.pending_rows[spec.name] += part.num_rows
+            if self.pending_rows[spec.name] > FLUSH_ROWS:
+                compacted = _compact(self.pending[spec.name], spec)
+                self.pending[spec.name] = [compacted]
+                self.pending_rows[spec.name] = compacted.num_rows
+                if compacted.num_rows > FLUSH_ROWS // 2:
+                    self._flush(cursor, spec)
+
+    def _flush(self, cursor: Any, spec: SummaryTable) -> None:
+        if spec.name not in self.created:
+            columns = ", ".join(f"{name} {_sql_type(name)}" for name in (*spec.keys, *_measure_names(spec)))
+            cursor.execute(f"CREATE TEMPORARY TABLE {spec.temp} ({columns})")
+            self.created.add(spec.name)
+        parts = self.pending[spec.name]
+        if not parts:
+            return
+        table = _compact(parts, spec)
+        if table.num_rows:
+            with cursor.copy(f"COPY {spec.temp} ({', '.join(table.column_names)}) FROM STDIN (FORMAT csv)") as copy:
+                for chunk in _csv_chunks(table):
+                    copy.write(chunk)
+        self.pending[spec.name] = []
+        self.pending_rows[spec.name] = 0
+
+    def write(self, cursor: Any, *, source_id: int, periods: list[datetime.date]) -> None:
+        """Replace the summaries of `periods` with what the batches added up to."""
+        for spec in TABLES:
+            self._flush(cursor, spec)
+            cursor.execute(
+                f"DELETE FROM {spec.name} WHERE source_id = %s AND billing_period = ANY(%s)", [source_id, periods]
+            )
+            cursor.execute(_final_sql(spec), [source_id])
+            # Dropped here, not on commit: a caller's transaction may hold several deliveries.
+            cursor.execute(f"DROP TABLE {spec.temp}")
+        self.created.clear()
+
+
+def _csv_chunks(table: pa.Table) -> Iterator[bytes]:
+    options = pcsv.WriteOptions(include_header=False, quoting_style="needed", batch_size=16_384)
+    for batch in table.to_batches(max_chunksize=50_000):
+        sink = pa.BufferOutputStream()
+        pcsv.write_csv(pa.Table.from_batches([batch]), sink, options)
+        yield sink.getvalue().to_pybytes()
+
+
+def _final_sql(spec: SummaryTable) -> str:
+    keys = list(spec.keys)
+    selected = [("(tags)::jsonb" if key == "tags" else key) for key in keys]
+    measures = [f"CASE WHEN SUM({basis}_missing) = 0 THEN SUM({basis}) END" for basis in BASES]
+    columns = [*keys, *BASES]
+    if spec.quantity:
+        measures.append("SUM(pricing_quantity)")
+        columns.append("pricing_quantity")
+    measures.append("SUM(row_count)")
+    columns.append("row_count")
+    if spec.days:
+        measures += ["MIN(first_day)", "MAX(last_day)"]
+        columns += ["first_day", "last_day"]
+    return (
+        f"INSERT INTO {spec.name} (source_id, {', '.join(columns)}) "
+        f"SELECT %s, {', '.join(selected)}, {', '.join(measures)} FROM {spec.temp} GROUP BY {', '.join(selected)}"
+    )
+
+
+# The line-item columns the summaries read, as `batch_partials` expects them.
+_LINE_COLUMNS = (
+    "charge_period_start",
+    "billing_period_start",
+    "billing_account_id",
+    "sub_account_id",
+    "provider_name",
+    "service_category",
+    "service_name",
+    "region_id",
+    "charge_category",
+    "x_line_item_type",
+    "billing_currency",
+    "x_usage_type",
+    "sku_id",
+    "pricing_unit",
+    "resource_id",
+    "tags",
+    "pricing_quantity",
+    *BASES,
+)
+_TIMESTAMPS = ("charge_period_start", "billing_period_start")
+
+
+def summaries_rebuild(cursor: Any, *, source_id: int, periods: list[datetime.date]) -> None:
+    """Rebuild the summaries of `periods` from the stored line items (for data ingested before them).
+
+    The line items stream out with COPY and go through the same `batch_partials` as an ingest.
+    """
+    import tempfile
+
+    selected = ", ".join(
+        f"({name} AT TIME ZONE 'UTC') AS {name}" if name in _TIMESTAMPS else f"{name}::text" for name in _LINE_COLUMNS
+    )
+    period_list = ", ".join(f"'{period.isoformat()}'::date" for period in periods) or "NULL::date"
+    query = (
+        f"COPY (SELECT {selected} FROM costs_costlineitem WHERE source_id = {int(source_id)} "
+        f"AND billing_period IN ({period_list})) TO STDOUT (FORMAT csv)"
+    )
+    builder = SummaryBuilder()
+    types = {name: (pa.timestamp("ms") if name in _TIMESTAMPS else pa.string()) for name in _LINE_COLUMNS}
+    with tempfile.TemporaryFile() as spool:
+        with cursor.copy(query) as copy:
+            for chunk in copy:
+                spool.write(chunk)
+        if spool.tell():
+            spool.seek(0)
+            reader = pcsv.open_csv(
+                spool,
+                read_options=pcsv.ReadOptions(column_names=list(_LINE_COLUMNS), block_size=32 << 20),
+                convert_options=pcsv.ConvertOptions(
+                    column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False
+                ),
+            )
+            for batch in reader:
+                builder.add(cursor, batch_partials(pa.Table.from_batches([batch])))
+    builder.write(cursor, source_id=source_id, periods=periods)
+
+
+def summaries_rebuild_all(cursor: Any) -> int:
+    """Rebuild every stored period's summaries in the current schema; returns the periods rebuilt."""
+    cursor.execute("SELECT DISTINCT source_id, billing_period FROM costs_costlineitem ORDER BY 1, 2")
+    by_source: dict[int, list[datetime.date]] = {}
+    for source_id, period in cursor.fetchall():
+        by_source.setdefault(source_id, []).append(period)
+    for source_id, periods in by_source.items():
+        for period in periods:  # one period at a time keeps the spool and the temp tables small
+            summaries_rebuild(cursor, source_id=source_id, periods=[period])
+    return sum(len(periods) for periods in by_source.values())
