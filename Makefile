@@ -92,11 +92,11 @@ format: install
 typecheck: install
 	FINOPS_TESTING=1 $(VENV)/bin/mypy finops tenants costs recommendations
 
-pytest: install system-deps focus-validator
+pytest: install system-deps
 	FINOPS_TESTING=1 $(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 ## test: lint, type checks and the whole suite against real PostgreSQL and Redis
-test: install system-deps focus-validator
+test: install system-deps
 	FINOPS_TESTING=1 $(MAKE) --no-print-directory lint typecheck
 	bash deploy/check.sh
 	$(MAKE) --no-print-directory pytest
