@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, str] = {
     "ingest": "costs.bench:run",
     "search_path_pinning": "finops.db_backend.bench:run",
     "anomaly": "costs.monitoring.bench:run",
+    "anomaly_run_seconds": "costs.monitoring.bench_run:run",
 }
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/finops"
 

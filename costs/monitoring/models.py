@@ -123,6 +123,7 @@ class Anomaly(models.Model):
     impact_percent = models.DecimalField(max_digits=10, decimal_places=1)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     status = models.CharField(max_length=20, choices=AnomalyStatus.choices, default=AnomalyStatus.OPEN)
+    root_cause_done = models.BooleanField(default=False)
     root_cause = models.JSONField(
         default=list, blank=True
     )  # [{dimensions, baseline_daily, anomaly_daily, delta_daily, share}]

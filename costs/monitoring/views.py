@@ -21,6 +21,7 @@ from costs.monitoring.forms import BudgetForm, FeedbackForm, MonitorForm, Subscr
 from costs.monitoring.models import AnomalyStatus, Severity
 from costs.monitoring.services import budgets as budget_services
 from costs.monitoring.services import monitors as monitor_services
+from costs.monitoring.services.runs import anomaly_root_cause_ensure
 from tenants.access import request_membership, require_manager
 
 
@@ -62,7 +63,7 @@ def anomalies(request: HttpRequest) -> HttpResponse:
 
 def anomaly_detail(request: HttpRequest, anomaly_id: int) -> HttpResponse:
     membership = request_membership(request)
-    anomaly = selectors.anomaly_get(anomaly_id)
+    anomaly = anomaly_root_cause_ensure(anomaly=selectors.anomaly_get(anomaly_id))
     start, end = anomaly.start_day.isoformat(), anomaly.end_day.isoformat()
     causes = [{**row, "link": explorer_link(row["dimensions"], start=start, end=end)} for row in anomaly.root_cause]
     return render(

@@ -8,7 +8,13 @@ from costs.selectors.daily import daily_costs, rollups_effective
 from costs.selectors.forecast import MonthForecast, month_end_forecast
 from costs.selectors.home import home_summary
 from costs.selectors.money import money_format
-from costs.selectors.series import CombinationSpend, daily_spend_series, latest_cost_day, spend_by_combination
+from costs.selectors.series import (
+    CombinationSpend,
+    daily_spend_series,
+    latest_cost_day,
+    spend_by_combination,
+    tag_spend_series,
+)
 from costs.selectors.totals import cost_totals
 from costs.vocabulary import ALL_CATEGORIES, BASES, GROUPABLE, ChargeCategory, CostBasis, Dimension
 
@@ -30,4 +36,5 @@ __all__ = [
     "month_end_forecast",
     "rollups_effective",
     "spend_by_combination",
+    "tag_spend_series",
 ]

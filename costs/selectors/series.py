@@ -180,3 +180,33 @@ def spend_by_combination(
 def latest_cost_day() -> datetime.date | None:
     """The newest day any bill (or estimate) covers; None before the first ingestion."""
     return rollups_effective().order_by("-day").values_list("day", flat=True).first()
+
+
+TagSeriesKey = tuple[str, str, str, bool]  # (tag key, value, currency, is usage)
+
+
+def tag_spend_series(
+    *, tag_keys: list[str], start: datetime.date, end: datetime.date, basis: str = "billed_cost"
+) -> dict[TagSeriesKey, Series]:
+    """Spend per day for every value of several tag keys at once, split into usage and other charges.
+
+    One pass over the line items of start..end whatever the number of keys and monitors (rollups
+    carry no tags); callers add the two halves for all-charges series.
+    """
+    _check_basis(basis)
+    if not tag_keys:
+        return {}
+    first, after = _day_bounds(start, end)
+    sql = f"""
+        SELECT (charge_period_start AT TIME ZONE 'UTC')::date, tag.key, tag.value, billing_currency,
+               charge_category = %s, SUM({basis})
+        FROM costs_costlineitem, jsonb_each_text(tags) AS tag
+        WHERE billing_period = ANY(%s) AND charge_period_start >= %s AND charge_period_start < %s
+          AND tags ?| %s AND tag.key = ANY(%s)
+        GROUP BY 1, 2, 3, 4, 5"""
+    series: dict[TagSeriesKey, Series] = defaultdict(dict)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [USAGE, _periods(start, end), first, after, tag_keys, tag_keys])
+        for day, key, value, currency, is_usage, amount in cursor.fetchall():
+            series[(key, value or "", currency, bool(is_usage))][day] = amount
+    return dict(series)

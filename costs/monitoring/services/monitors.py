@@ -19,7 +19,7 @@ from costs.monitoring.models import (
     Suppression,
     Verdict,
 )
-from costs.monitoring.services.runs import top_contributor
+from costs.monitoring.services.runs import anomaly_root_cause_ensure, top_contributor
 
 # An "expected" anomaly covers the same pattern up to this much bigger.
 SUPPRESSION_HEADROOM = 1.5
@@ -70,6 +70,7 @@ def anomaly_feedback_record(*, anomaly: Anomaly, user: Any, verdict: str, note: 
     """
     if verdict not in Verdict.values:
         raise ValidationError({"verdict": f"Unknown verdict {verdict!r}."})
+    anomaly_root_cause_ensure(anomaly=anomaly)  # the pattern "expected" remembers is its top cause
     feedback = AnomalyFeedback(anomaly=anomaly, user_id=getattr(user, "pk", None), verdict=verdict, note=note)
     feedback.full_clean()
     feedback.save()

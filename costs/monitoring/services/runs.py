@@ -31,12 +31,15 @@ from costs.monitoring.models import (
     Suppression,
 )
 from costs.monitoring.services.budgets import budgets_check
-from costs.selectors import daily_spend_series, latest_cost_day, spend_by_combination
+from costs.selectors import daily_spend_series, latest_cost_day, spend_by_combination, tag_spend_series
 
 log = logging.getLogger(__name__)
 
 LOOKBACK_DAYS = 150  # 12 weeks of baseline plus the ~2 months judged
 NOTIFY_WITHIN_DAYS = 3
+# Root cause reads line items: a run explains what it alerts about and the biggest of the rest;
+# older anomalies seen for the first time get theirs when someone opens them.
+ROOT_CAUSES_PER_RUN = 20
 ROOT_CAUSE_BASELINE_DAYS = 14
 ROOT_CAUSE_MAX_DAYS = 14
 CENTS = Decimal("0.01")
@@ -65,8 +68,11 @@ def monitoring_run(*, trigger: str, today: datetime.date | None = None) -> Monit
     run = MonitoringRun.objects.create(trigger=trigger)
     try:
         with transaction.atomic():
-            for monitor in Monitor.objects.all():
-                _monitor_run(run, monitor, today)
+            monitors = list(Monitor.objects.all())
+            tag_series = _tag_series_by_basis(monitors, today)
+            for monitor in monitors:
+                _monitor_run(run, monitor, today, tag_series)
+            _root_causes_fill(run)
             budgets_check(today=today)
             deliveries_send_on_commit()
     except Exception as error:
@@ -84,15 +90,48 @@ def _dense(days: dict[datetime.date, Decimal | None], start: datetime.date, end:
     return [days.get(start + datetime.timedelta(days=k), Decimal(0)) for k in range((end - start).days + 1)]
 
 
-def _monitor_run(run: MonitoringRun, monitor: Monitor, today: datetime.date) -> None:
-    series = daily_spend_series(
-        dimension=monitor.dimension,
-        start=today - datetime.timedelta(days=LOOKBACK_DAYS),
-        end=today,
-        basis=monitor.cost_basis,
-        usage_only=monitor.usage_only,
-        tag_key=monitor.tag_key,
-    )
+TagSeries = dict[str, dict[tuple[str, str, str, bool], dict[datetime.date, Decimal | None]]]
+
+
+def _tag_series_by_basis(monitors: Sequence[Monitor], today: datetime.date) -> TagSeries:
+    """Every tag monitor's series, one line-item pass per cost basis (not one per monitor)."""
+    keys_by_basis: dict[str, set[str]] = {}
+    for monitor in monitors:
+        if monitor.dimension == "tag":
+            keys_by_basis.setdefault(monitor.cost_basis, set()).add(monitor.tag_key)
+    start = today - datetime.timedelta(days=LOOKBACK_DAYS)
+    return {
+        basis: tag_spend_series(tag_keys=sorted(keys), start=start, end=today, basis=basis)
+        for basis, keys in keys_by_basis.items()
+    }
+
+
+def _series_for(
+    monitor: Monitor, today: datetime.date, tag_series: TagSeries
+) -> dict[tuple[str, str], dict[datetime.date, Decimal | None]]:
+    if monitor.dimension != "tag":
+        return daily_spend_series(
+            dimension=monitor.dimension,
+            start=today - datetime.timedelta(days=LOOKBACK_DAYS),
+            end=today,
+            basis=monitor.cost_basis,
+            usage_only=monitor.usage_only,
+        )
+    series: dict[tuple[str, str], dict[datetime.date, Decimal | None]] = {}
+    for (key, value, currency, is_usage), days in tag_series.get(monitor.cost_basis, {}).items():
+        if key != monitor.tag_key or (monitor.usage_only and not is_usage):
+            continue
+        merged = series.setdefault((value, currency), {})
+        for day, amount in days.items():
+            if amount is None or merged.get(day, Decimal(0)) is None:
+                merged[day] = None  # an unknown part makes the day unknown, never 0
+            else:
+                merged[day] = merged.get(day, Decimal(0)) + amount  # type: ignore[operator]
+    return series
+
+
+def _monitor_run(run: MonitoringRun, monitor: Monitor, today: datetime.date, tag_series: TagSeries) -> None:
+    series = _series_for(monitor, today, tag_series)
     settings = DetectorSettings(
         min_percent=float(monitor.min_impact_percent) / 100, min_daily_impact=float(monitor.min_impact_amount)
     )
@@ -167,27 +206,51 @@ def _anomaly_store(
     anomaly = Anomaly.objects.filter(
         monitor=monitor, dimension_value=value, currency=currency, start_day=day_of(event.start)
     ).first()
+    fresh = day_of(event.detected) >= through - datetime.timedelta(days=NOTIFY_WITHIN_DAYS)
     if anomaly is not None:
-        grew = anomaly.end_day != fields["end_day"]
+        if anomaly.end_day != fields["end_day"]:
+            anomaly.root_cause_done = False  # explained again at the end of the run or when opened
         for name, field_value in fields.items():
             setattr(anomaly, name, field_value)
-        if grew:
-            anomaly.root_cause = _root_cause(monitor, anomaly)
         anomaly.save()
         run.anomalies_updated += 1
         return
     anomaly = Anomaly(
         monitor=monitor, dimension_value=value, currency=currency, start_day=day_of(event.start), **fields
     )
-    anomaly.root_cause = _root_cause(monitor, anomaly)
+    if fresh:  # alerts carry their cause, and suppression compares causes
+        anomaly_root_cause_fill(anomaly)
     anomaly.suppressed_by = suppression_matching(anomaly)
     if anomaly.suppressed_by is not None:
         anomaly.status = AnomalyStatus.RESOLVED
     anomaly.save()
     run.anomalies_new += 1
-    fresh = anomaly.detected_day >= through - datetime.timedelta(days=NOTIFY_WITHIN_DAYS)
     if fresh and not monitor.is_muted and anomaly.suppressed_by is None:
         anomaly_deliveries_create(anomaly=anomaly)
+
+
+def _root_causes_fill(run: MonitoringRun) -> None:
+    """Explain the run's biggest anomalies still without a cause (bounded: root cause reads line items)."""
+    pending = Anomaly.objects.filter(root_cause_done=False, updated_at__gte=run.started_at).select_related("monitor")
+    for anomaly in pending.order_by("-impact_amount")[:ROOT_CAUSES_PER_RUN]:
+        anomaly_root_cause_fill(anomaly)
+        anomaly.save(update_fields=["root_cause", "root_cause_done"])
+
+
+def anomaly_root_cause_fill(anomaly: Anomaly) -> Anomaly:
+    """Compute the anomaly's root cause (not saved: the caller saves)."""
+    anomaly.root_cause = _root_cause(anomaly.monitor, anomaly)
+    anomaly.root_cause_done = True
+    return anomaly
+
+
+@transaction.atomic
+def anomaly_root_cause_ensure(*, anomaly: Anomaly) -> Anomaly:
+    """The root cause of an anomaly, computed on first need (an older anomaly a run did not explain)."""
+    if not anomaly.root_cause_done:
+        anomaly_root_cause_fill(anomaly)
+        anomaly.save(update_fields=["root_cause", "root_cause_done"])
+    return anomaly
 
 
 def _root_cause(monitor: Monitor, anomaly: Anomaly) -> list[dict[str, object]]:
@@ -235,10 +298,12 @@ def top_contributor(anomaly: Anomaly) -> dict[str, str]:
 
 def suppression_matching(anomaly: Anomaly) -> Suppression | None:
     """An "expected" pattern of this series that covers the anomaly: same top contributor, no bigger."""
-    top = top_contributor(anomaly)
     for suppression in Suppression.objects.filter(monitor=anomaly.monitor, dimension_value=anomaly.dimension_value):
         if anomaly.impact_percent > suppression.max_impact_percent:
             continue
+        if suppression.contributor and not anomaly.root_cause_done:
+            anomaly_root_cause_fill(anomaly)  # the pattern is defined by its cause
+        top = top_contributor(anomaly)
         if suppression.contributor and suppression.contributor != top:
             continue
         return suppression

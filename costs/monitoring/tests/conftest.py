@@ -36,7 +36,14 @@ def _iso(day: datetime.date) -> str:
 
 
 def _line(
-    day: datetime.date, category: str, service: str, region: str, account: str, resource: str, cost: float
+    day: datetime.date,
+    category: str,
+    service: str,
+    region: str,
+    account: str,
+    resource: str,
+    cost: float,
+    tags: str = "",
 ) -> list[str]:
     period = day.replace(day=1)
     period_end = (period + datetime.timedelta(days=32)).replace(day=1)
@@ -44,7 +51,7 @@ def _line(
     return [
         "111122223333", "Payer", "USD", _iso(period), _iso(period_end), _iso(day),
         _iso(day + datetime.timedelta(days=1)), category, "Usage-Based" if category == "Usage" else "One-Time", "AWS",
-        service, "Compute", region, account, account, resource, amount, amount, amount, amount, "1", "Hours", "",
+        service, "Compute", region, account, account, resource, amount, amount, amount, amount, "1", "Hours", tags,
     ]  # fmt: skip
 
 
@@ -59,14 +66,15 @@ def crafted_bill(path: Path, *, days: int = DAYS) -> Path:
             weekend = 0.6 if day.weekday() >= 5 else 1.0
             noise = math.exp(rng.gauss(0, 0.04))
             ec2 = "Amazon Elastic Compute Cloud"
-            writer.writerow(_line(day, "Usage", ec2, "us-east-1", "444455556666", "i-0001", 100 * weekend * noise))
+            web = '{"team": "web"}'
+            writer.writerow(_line(day, "Usage", ec2, "us-east-1", "444455556666", "i-0001", 100 * weekend * noise, web))
             writer.writerow(
                 _line(
                     day, "Usage", "Amazon Simple Storage Service", "us-east-1", "777788889999", "bucket-a", 20 * noise
                 )
             )
             if index in SPIKES:
-                writer.writerow(_line(day, "Usage", ec2, "us-west-2", "444455556666", "i-runaway", 400))
+                writer.writerow(_line(day, "Usage", ec2, "us-west-2", "444455556666", "i-runaway", 400, web))
             if index == PURCHASE_DAY:
                 writer.writerow(_line(day, "Purchase", ec2, "", "444455556666", "ri-1", 5000))
                 writer.writerow(_line(day, "Tax", ec2, "", "444455556666", "", 300))

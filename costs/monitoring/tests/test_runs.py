@@ -79,3 +79,12 @@ def test_a_new_organization_without_a_bill_runs_cleanly(org_a: Any) -> None:
         monitors_default_ensure()
         run = monitoring_run(trigger="test")
         assert run.status == "succeeded" and run.series == 0
+
+
+def test_a_tag_monitor_judges_each_value_of_the_key(billed_org: Any) -> None:
+    tags = monitor_create(user=None, name="Teams", dimension=MonitorDimension.TAG, tag_key="team")
+    _run(110)
+    [anomaly] = Anomaly.objects.filter(monitor=tags)
+    assert anomaly.dimension_value == "web" and anomaly.start_day == day_of(SPIKES[0])
+    assert 350 < anomaly.impact_amount < 450
+    assert anomaly.root_cause[0]["dimensions"]["resource"] == "i-runaway"

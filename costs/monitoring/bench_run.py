@@ -1,0 +1,87 @@
+"""`make bench ONLY=anomaly_run_seconds`: one monitoring run over an organization with a big bill.
+
+The organization gets BENCH_ANOMALY_ROWS (default 10M) line items over six months through
+the real ingestion path (`costs.bench_tenant`), and monitors giving about 500 series: total,
+each service and each account, each on two cost bases and with and without non-usage charges,
+plus each value of the bill's five tag keys (usage and all charges). The figure is the wall
+time of `monitoring_run` (detection, root cause of what it finds, budgets); the baseline is
+one plain GROUP BY of the line items by day and service, what a single series query costs
+when it scans line items instead of reading the rollups.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+from django.db import connection
+from django_tenants.utils import tenant_context
+
+ROWS = int(os.environ.get("BENCH_ANOMALY_ROWS", "10000000"))
+SLUG = "bench-anomaly"
+TAG_KEYS = ("user_team", "user_application", "user_project", "user_environment", "user_cost_center")
+
+
+def _log(message: str) -> None:
+    print(f"[bench anomaly_run_seconds] {message}", file=sys.stderr, flush=True)
+
+
+def _monitors() -> None:
+    from costs.monitoring.models import Monitor
+
+    for dimension in ("total", "service", "account"):
+        for basis in ("billed_cost", "effective_cost"):
+            for usage_only in (True, False):
+                Monitor.objects.create(
+                    name=f"{dimension} {basis} {usage_only}",
+                    dimension=dimension,
+                    cost_basis=basis,
+                    usage_only=usage_only,
+                )
+    for key in TAG_KEYS:
+        for usage_only in (True, False):
+            Monitor.objects.create(name=f"tag {key} {usage_only}", dimension="tag", tag_key=key, usage_only=usage_only)
+
+
+def run() -> list[dict[str, Any]]:
+    from costs.bench_tenant import bench_bill_organization
+    from costs.monitoring.services.runs import monitoring_run
+    from tenants.services.provisioning import organization_delete
+
+    bill = bench_bill_organization(slug=SLUG, rows=ROWS, months=6, start="2025-01")
+    try:
+        with tenant_context(bill.organization):
+            _monitors()
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+            _log("monitoring run")
+            began = time.perf_counter()
+            run = monitoring_run(trigger="bench")
+            seconds = time.perf_counter() - began
+            _log(f"{run.series} series, {run.anomalies_new} anomalies, through {run.through}: {seconds:.2f} s")
+            began = time.perf_counter()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT (charge_period_start AT TIME ZONE 'UTC')::date, service_name, SUM(billed_cost) "
+                    "FROM costs_costlineitem GROUP BY 1, 2"
+                )
+                cursor.fetchall()
+            scan = time.perf_counter() - began
+    finally:
+        connection.set_schema_to_public()  # type: ignore[attr-defined]
+        organization_delete(organization=bill.organization)
+    return [
+        {
+            "bench": "anomaly_run_seconds",
+            "value": round(seconds, 2),
+            "unit": "s",
+            "baseline": round(scan, 2),
+            "ratio": round(seconds / scan, 3) if scan else None,
+            "series": run.series,
+            "line_items": bill.rows,
+            "anomalies": run.anomalies_new,
+            "ingest_seconds": round(bill.ingest_seconds, 1),
+        }
+    ]
