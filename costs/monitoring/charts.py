@@ -52,11 +52,12 @@ def anomaly_chart(daily: list[dict[str, Any]]) -> dict[str, Any] | None:
     }
 
 
-def explorer_link(dimensions: dict[str, str], *, start: str, end: str) -> str:
-    """The explorer filtered to one root-cause row, grouped by usage type (or resource when named)."""
-    params: list[tuple[str, str]] = [("group_by", "resource_id" if "resource" not in dimensions else "usage_type")]
+def explorer_link(dimensions: dict[str, str], *, start: str, end: str, basis: str = "billed_cost") -> str:
+    """The explorer (costs.explorer's URL format) filtered to one root-cause row, by day, grouped one level down."""
+    group_by = "resource_id" if "resource" not in dimensions else "usage_type"
+    params: list[tuple[str, str]] = [("start", start), ("end", end), ("granularity", "day"), ("group_by", group_by)]
     for key, value in dimensions.items():
         if value and key in EXPLORER_DIMENSIONS:
-            params.append(("filter", f"{EXPLORER_DIMENSIONS[key]}:{value}"))
-    params += [("start", start), ("end", end)]
+            params.append((f"include.{EXPLORER_DIMENSIONS[key]}", value))
+    params.append(("basis", basis))
     return "/costs/?" + urlencode(params)

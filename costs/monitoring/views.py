@@ -65,7 +65,10 @@ def anomaly_detail(request: HttpRequest, anomaly_id: int) -> HttpResponse:
     membership = request_membership(request)
     anomaly = anomaly_root_cause_ensure(anomaly=selectors.anomaly_get(anomaly_id))
     start, end = anomaly.start_day.isoformat(), anomaly.end_day.isoformat()
-    causes = [{**row, "link": explorer_link(row["dimensions"], start=start, end=end)} for row in anomaly.root_cause]
+    causes = [
+        {**row, "link": explorer_link(row["dimensions"], start=start, end=end, basis=anomaly.monitor.cost_basis)}
+        for row in anomaly.root_cause
+    ]
     return render(
         request,
         "monitoring/anomaly_detail.html",

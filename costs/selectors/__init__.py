@@ -13,6 +13,7 @@ from costs.selectors.series import (
     daily_spend_series,
     latest_cost_day,
     spend_by_combination,
+    spend_by_resource,
     tag_spend_series,
 )
 from costs.selectors.totals import cost_totals
@@ -36,5 +37,6 @@ __all__ = [
     "month_end_forecast",
     "rollups_effective",
     "spend_by_combination",
+    "spend_by_resource",
     "tag_spend_series",
 ]

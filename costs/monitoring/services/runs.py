@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from costs.monitoring.alerts.dispatch import anomaly_deliveries_create, deliveries_send_on_commit
 from costs.monitoring.detection import DetectorSettings, Event, detect
-from costs.monitoring.detection.rootcause import Spend, explain
+from costs.monitoring.detection.rootcause import Contributor, Spend, explain
 from costs.monitoring.models import (
     Anomaly,
     AnomalyKind,
@@ -31,7 +31,13 @@ from costs.monitoring.models import (
     Suppression,
 )
 from costs.monitoring.services.budgets import budgets_check
-from costs.selectors import daily_spend_series, latest_cost_day, spend_by_combination, tag_spend_series
+from costs.selectors import (
+    daily_spend_series,
+    latest_cost_day,
+    spend_by_combination,
+    spend_by_resource,
+    tag_spend_series,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,7 @@ NOTIFY_WITHIN_DAYS = 3
 # Root cause reads line items: a run explains what it alerts about and the biggest of the rest;
 # older anomalies seen for the first time get theirs when someone opens them.
 ROOT_CAUSES_PER_RUN = 20
+RESOURCE_LOOKUPS = 3  # top root-cause rows whose dominant resource is looked up in the line items
 ROOT_CAUSE_BASELINE_DAYS = 14
 ROOT_CAUSE_MAX_DAYS = 14
 CENTS = Decimal("0.01")
@@ -253,6 +260,33 @@ def anomaly_root_cause_ensure(*, anomaly: Anomaly) -> Anomaly:
     return anomaly
 
 
+def _dominant_resource(
+    monitor: Monitor,
+    anomaly: Anomaly,
+    contributor: Contributor,
+    baseline: tuple[datetime.date, datetime.date],
+    window: tuple[datetime.date, datetime.date],
+) -> str | None:
+    """The resource carrying at least half of a contributor's increase, if one does."""
+    if "resource" in contributor.dimensions:
+        return None
+    resources = spend_by_resource(
+        combination=contributor.dimensions,
+        currency=anomaly.currency,
+        baseline=baseline,
+        window=window,
+        basis=monitor.cost_basis,
+        usage_only=monitor.usage_only,
+        limit=1,
+    )
+    if not resources:
+        return None
+    resource, before, during = resources[0]
+    days = (window[1] - window[0]).days + 1
+    delta = during / days - before / ((baseline[1] - baseline[0]).days + 1)
+    return resource if delta * 2 >= contributor.delta_daily else None
+
+
 def _root_cause(monitor: Monitor, anomaly: Anomaly) -> list[dict[str, object]]:
     window_end = min(anomaly.end_day, anomaly.start_day + datetime.timedelta(days=ROOT_CAUSE_MAX_DAYS - 1))
     baseline = (
@@ -277,6 +311,10 @@ def _root_cause(monitor: Monitor, anomaly: Anomaly) -> list[dict[str, object]]:
         baseline_days=ROOT_CAUSE_BASELINE_DAYS,
         anomaly_days=(window_end - anomaly.start_day).days + 1,
     )
+    for contributor in contributors[:RESOURCE_LOOKUPS]:
+        resource = _dominant_resource(monitor, anomaly, contributor, baseline, (anomaly.start_day, window_end))
+        if resource:
+            contributor.dimensions["resource"] = resource
     return [
         {
             "dimensions": c.dimensions,

@@ -27,7 +27,7 @@ def test_members_see_the_list_the_detail_with_root_cause_links_and_can_give_feed
     detail = client.get(f"/anomalies/{anomaly.pk}/")
     assert detail.status_code == 200
     assert b"<svg" in detail.content and b"<script" not in detail.content and b"style=" not in detail.content
-    assert b"i-runaway" in detail.content and b"/costs/?group_by=" in detail.content
+    assert b"i-runaway" in detail.content and b"include.region=us-west-2" in detail.content
     response = client.post(f"/anomalies/{anomaly.pk}/feedback/", {"verdict": "true_anomaly"})
     assert response.status_code == 302
     anomaly.refresh_from_db()
