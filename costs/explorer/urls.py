@@ -5,4 +5,6 @@ from costs.explorer import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("costs/", views.costs, name="costs"),
+    path("costs/export.csv", views.costs_csv, name="costs_csv"),
+    path("costs/line-items/", views.drilldown, name="costs_drilldown"),
 ]

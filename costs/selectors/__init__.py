@@ -1,13 +1,29 @@
-"""The bill's read API for everyone else (pages, the API, other apps): all from the daily rollups.
+"""The bill's read API for everyone else (pages, the API, other apps): from the daily rollups and
+the explorer's summary tables (`breakdown` picks the smallest that answers; `lines` reads line items).
 
 Apps that read the bill (explorer, monitoring, recommendations) import from here, never
 from `costs.models`; new reads go in a module of this package and are re-exported here.
 """
 
+from costs.selectors.amounts import Amount, amount_add, amount_sub
+from costs.selectors.breakdown import Breakdown, BreakdownRow, cost_breakdown
 from costs.selectors.daily import daily_costs, rollups_effective
 from costs.selectors.forecast import MonthForecast, month_end_forecast
 from costs.selectors.home import home_summary
+from costs.selectors.lines import LineItem, LineItemPage, account_names, bill_days, cost_line_items, tag_keys
 from costs.selectors.money import money_format
+from costs.selectors.query import (
+    PRESET_LABELS,
+    CostQuery,
+    DimensionFilter,
+    Granularity,
+    Preset,
+    QueryError,
+    bucket_range,
+    cost_query_parse,
+    dimension_label,
+    tag_key_of,
+)
 from costs.selectors.series import (
     CombinationSpend,
     daily_spend_series,
@@ -20,6 +36,28 @@ from costs.selectors.totals import cost_totals
 from costs.vocabulary import ALL_CATEGORIES, BASES, GROUPABLE, ChargeCategory, CostBasis, Dimension
 
 __all__ = [
+    "PRESET_LABELS",
+    "Amount",
+    "Breakdown",
+    "BreakdownRow",
+    "CostQuery",
+    "DimensionFilter",
+    "Granularity",
+    "LineItem",
+    "LineItemPage",
+    "Preset",
+    "QueryError",
+    "account_names",
+    "amount_add",
+    "amount_sub",
+    "bill_days",
+    "bucket_range",
+    "cost_breakdown",
+    "cost_line_items",
+    "cost_query_parse",
+    "dimension_label",
+    "tag_key_of",
+    "tag_keys",
     "ALL_CATEGORIES",
     "BASES",
     "GROUPABLE",

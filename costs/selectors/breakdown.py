@@ -201,7 +201,9 @@ def _dimension_sql(source: SummarySource, dimension: str, params: list[Any]) -> 
     return f"COALESCE({source.tags} ->> %s, '')"
 
 
-def _where(source: SummarySource, query: CostQuery, filters: Iterable[DimensionFilter], params: list[Any]) -> str:
+def conditions_sql(
+    source: SummarySource, query: CostQuery, filters: Iterable[DimensionFilter], params: list[Any]
+) -> str:
     """The range and filter conditions (values always as parameters)."""
     conditions = [source.where]
     if source is TAGS:
@@ -235,7 +237,7 @@ def _cells_sql(
 ) -> str:
     basis = query.basis
     group_sql = "''" if group is None else _dimension_sql(source, group, params)
-    where = _where(source, query, filters, params)
+    where = conditions_sql(source, query, filters, params)
     currency = "billing_currency" if source is LINES else "currency"
     return (
         f"SELECT {_bucket_sql(source, query.granularity)} AS bucket, {group_sql} AS grp, {currency} AS currency, "

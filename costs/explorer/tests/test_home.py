@@ -29,10 +29,11 @@ def test_with_cost_data_the_home_page_shows_the_summary_cards(org_a: Any, client
     assert b"Get started" not in response.content
 
 
-def test_the_costs_page_is_a_placeholder_for_members(org_a: Any, client_for: Any) -> None:
+def test_before_any_cost_data_the_explorer_says_how_to_get_data(org_a: Any, client_for: Any) -> None:
     response = client_for(org_a.viewer, org_a).get("/costs/")
     assert response.status_code == 200
-    assert b"<h1>Costs</h1>" in response.content
+    assert b"<h1>Cost explorer</h1>" in response.content
+    assert b"No bill has arrived yet" in response.content
 
 
 def test_a_user_of_another_organization_gets_404_on_the_explorer_pages(org_a: Any, org_b: Any, client_for: Any) -> None:
