@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.utils import timezone
 
 from costs.monitoring.models import AnomalyStatus
-from costs.monitoring.selectors import anomaly_list, budgets_overview, organization_forecast
+from costs.monitoring.selectors import anomaly_list, budgets_overview, forecast_day, organization_forecast
 from finops.home_panels import HomePanel
 
 
 def home_panel(request: HttpRequest) -> HomePanel | None:
-    today = timezone.now().date()
+    today = forecast_day()
     anomalies = list(anomaly_list(status=AnomalyStatus.OPEN)[:5])
     budgets = budgets_overview(today=today)
     forecasts = organization_forecast(today=today)

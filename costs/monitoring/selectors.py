@@ -7,10 +7,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from costs.monitoring.models import AlertSubscription, Anomaly, AnomalyStatus, Budget, Monitor, MonitoringRun
 from costs.monitoring.services.budgets import budget_status
-from costs.selectors import month_end_forecast
+from costs.selectors import latest_cost_day, month_end_forecast
 
 ANOMALY_SORTS = {"impact": "-impact_amount", "recent": "-detected_day", "percent": "-impact_percent"}
 
@@ -57,11 +58,24 @@ def subscription_get(*, user: Any, subscription_id: int) -> AlertSubscription:
     return get_object_or_404(subscription_list(user=user), pk=subscription_id)
 
 
-def monitors_with_counts() -> list[dict[str, Any]]:
+def monitors_with_counts(*, today: datetime.date | None = None) -> list[dict[str, Any]]:
+    """Monitors with their open anomalies and, when `today` is given, the month-end forecast of what they watch."""
     open_by_monitor: dict[int, int] = {}
     for monitor_id in Anomaly.objects.filter(status=AnomalyStatus.OPEN).values_list("monitor_id", flat=True):
         open_by_monitor[monitor_id] = open_by_monitor.get(monitor_id, 0) + 1
-    return [{"monitor": m, "open": open_by_monitor.get(m.pk, 0)} for m in Monitor.objects.all()]
+    rows = []
+    for monitor in Monitor.objects.all():
+        forecasts = []
+        if today is not None:
+            forecasts = month_end_forecast(
+                today=today,
+                dimension="tag" if monitor.dimension == "tag" else "total",
+                tag_key=monitor.tag_key,
+                basis=monitor.cost_basis,
+                usage_only=monitor.usage_only,
+            )
+        rows.append({"monitor": monitor, "open": open_by_monitor.get(monitor.pk, 0), "forecasts": forecasts})
+    return rows
 
 
 def budgets_overview(*, today: datetime.date) -> list[dict[str, Any]]:
@@ -75,3 +89,9 @@ def organization_forecast(*, today: datetime.date) -> list[Any]:
 
 def last_run() -> MonitoringRun | None:
     return MonitoringRun.objects.first()
+
+
+def forecast_day() -> datetime.date:
+    """Today, or the newest day with cost data when the bill lags (forecasts and budgets run from there)."""
+    today = timezone.now().date()
+    return min(today, latest_cost_day() or today)

@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from costs.monitoring import selectors
@@ -28,6 +27,11 @@ from tenants.access import request_membership, require_manager
 def _form_errors(form: object, error: ValidationError) -> None:
     for field, problems in error.message_dict.items():
         form.add_error(field if field in form.fields else None, problems)  # type: ignore[attr-defined]
+
+
+def _forecast_day() -> datetime.date:
+    """Forecasts run from the newest data (a bill lags the calendar)."""
+    return selectors.forecast_day()
 
 
 def anomalies(request: HttpRequest) -> HttpResponse:
@@ -160,7 +164,7 @@ def budgets(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "monitoring/budgets.html",
-        {"budgets": selectors.budgets_overview(today=timezone.now().date()), "form": form, "membership": membership},
+        {"budgets": selectors.budgets_overview(today=_forecast_day()), "form": form, "membership": membership},
     )
 
 

@@ -52,6 +52,7 @@ def test_admins_add_and_mute_monitors_and_manage_budgets_members_cannot(billed_o
     assert admin.post("/anomalies/budgets/", budget).status_code == 302
     assert Budget.objects.get(name="AWS").actual_thresholds == [80, 100]
     assert admin.get("/anomalies/budgets/").status_code == 200
+    assert b"Month-end forecast" in admin.get("/anomalies/monitors/").content
 
 
 def test_members_manage_only_their_own_subscriptions(billed_org: Any, client_for: Any) -> None:
