@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -163,9 +165,23 @@ def upload(request: HttpRequest) -> HttpResponse:
     return render(request, "costs/upload.html", context, status=400 if request.method == "POST" else 200)
 
 
+def _explorer_url(job: IngestionJob) -> str | None:
+    """The explorer over the billing periods a finished job delivered (the first thing to look at)."""
+    if job.status != JobStatus.SUCCEEDED or not job.billing_periods:
+        return None
+    periods = sorted(job.billing_periods)
+    first = datetime.date.fromisoformat(f"{periods[0]}-01")
+    last = datetime.date.fromisoformat(f"{periods[-1]}-01")
+    end = last.replace(day=calendar.monthrange(last.year, last.month)[1])
+    granularity = "day" if first == last else "month"
+    query = urlencode({"start": first.isoformat(), "end": end.isoformat(), "granularity": granularity})
+    return f"{reverse('costs')}?{query}"
+
+
 def _job_state(job: IngestionJob) -> dict[str, Any]:
     duration = job.duration
     return {
+        "explorer_url": _explorer_url(job),
         "id": job.pk,
         "status": job.status,
         "status_label": job.get_status_display(),

@@ -27,6 +27,13 @@
     set("job-bytes-total", size(state.bytes_total));
     set("job-duration", state.duration_seconds === null ? "" : state.duration_seconds + " s");
     set("job-periods", state.billing_periods.join(", "));
+    var explorer = document.getElementById("job-explorer");
+    var explorerLink = document.getElementById("job-explorer-link");
+    if (explorer && explorerLink && state.explorer_url) {
+      explorerLink.href = state.explorer_url;
+      explorerLink.textContent = "See " + state.billing_periods.join(", ") + " in the cost explorer";
+      explorer.hidden = false;
+    }
     var error = document.getElementById("job-error");
     if (error) {
       error.textContent = state.error;
