@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from costs.monitoring.alerts.dispatch import anomaly_deliveries_create, deliveries_send_on_commit
@@ -75,6 +75,10 @@ def monitoring_run(*, trigger: str, today: datetime.date | None = None) -> Monit
     run = MonitoringRun.objects.create(trigger=trigger)
     try:
         with transaction.atomic():
+            # One run at a time per organization (an ingestion's and a manual one may overlap);
+            # a transaction-level lock, so it holds behind a transaction pooler too.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':monitoring_run'))")
             monitors = list(Monitor.objects.all())
             tag_series = _tag_series_by_basis(monitors, today)
             for monitor in monitors:
