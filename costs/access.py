@@ -7,17 +7,14 @@ signed-in strangers out even where the middleware would not (e.g. a future API r
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 
 from costs.models import CostSource, IngestionJob
-from tenants.access import request_membership
+from tenants.access import scoped_get
 
 
 def source_get(request: HttpRequest, source_id: int) -> CostSource:
-    request_membership(request)
-    return get_object_or_404(CostSource, pk=source_id)
+    return scoped_get(request, CostSource.objects.all(), pk=source_id)
 
 
 def job_get(request: HttpRequest, job_id: int) -> IngestionJob:
-    request_membership(request)
-    return get_object_or_404(IngestionJob.objects.select_related("source"), pk=job_id)
+    return scoped_get(request, IngestionJob.objects.select_related("source"), pk=job_id)

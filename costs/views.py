@@ -23,7 +23,7 @@ from costs.models import CostSource, IngestionJob, JobStatus, LinkedAccount, Sou
 from costs.services import sources as source_services
 from costs.services.source_validation import SourceError
 from costs.services.uploads import upload_create, upload_max_bytes
-from tenants.access import request_membership, require_manager
+from tenants.access import organization_page, request_membership
 from tenants.models import public_url
 
 JOB_HISTORY = 50
@@ -36,6 +36,7 @@ def _template_url() -> str:
     return getattr(settings, "CLOUDFORMATION_TEMPLATE_URL", "") or public_url(f"/aws/{TEMPLATE_FILENAME}")
 
 
+@organization_page
 def accounts(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     organization = membership.organization
@@ -53,6 +54,7 @@ def accounts(request: HttpRequest) -> HttpResponse:
     return render(request, "costs/accounts.html", context)
 
 
+@organization_page
 @require_GET
 def cloudformation_template(request: HttpRequest) -> HttpResponse:
     """This organization's template: its ExternalId (and bucket/prefix, when given) as parameter defaults."""
@@ -73,7 +75,7 @@ def cloudformation_template_public(request: HttpRequest) -> HttpResponse:
     return HttpResponse(role_template_json(), content_type="application/json")
 
 
-@require_manager
+@organization_page(manager=True)
 def source_add(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     form = SourceForm(request.POST or None)
@@ -89,7 +91,7 @@ def source_add(request: HttpRequest) -> HttpResponse:
     return render(request, "costs/source_form.html", context)
 
 
-@require_manager
+@organization_page(manager=True)
 def source_edit(request: HttpRequest, source_id: int) -> HttpResponse:
     source = source_get(request, source_id)
     if source.kind != SourceKind.AWS_S3:
@@ -109,6 +111,7 @@ def source_edit(request: HttpRequest, source_id: int) -> HttpResponse:
     return render(request, "costs/source_form.html", {"form": form, "source": source})
 
 
+@organization_page
 def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
     membership = request_membership(request)
     source = source_get(request, source_id)
@@ -130,8 +133,8 @@ def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
     return render(request, "costs/source_detail.html", context)
 
 
+@organization_page(manager=True)
 @require_POST
-@require_manager
 def source_test(request: HttpRequest, source_id: int) -> HttpResponse:
     source = source_get(request, source_id)
     outcome = source_services.source_test_connection(source=source)
@@ -139,8 +142,8 @@ def source_test(request: HttpRequest, source_id: int) -> HttpResponse:
     return redirect("cost_source", source_id=source.pk)
 
 
+@organization_page(manager=True)
 @require_POST
-@require_manager
 def source_check_now(request: HttpRequest, source_id: int) -> HttpResponse:
     source = source_get(request, source_id)
     if source.kind != SourceKind.AWS_S3:
@@ -151,7 +154,7 @@ def source_check_now(request: HttpRequest, source_id: int) -> HttpResponse:
     return redirect("cost_source", source_id=source.pk)
 
 
-@require_manager
+@organization_page(manager=True)
 def upload(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     form = UploadForm(request.POST or None, request.FILES or None)
@@ -198,6 +201,7 @@ def _job_state(job: IngestionJob) -> dict[str, Any]:
     }
 
 
+@organization_page
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     membership = request_membership(request)
     job = job_get(request, job_id)
@@ -205,6 +209,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     return render(request, "costs/job_detail.html", context)
 
 
+@organization_page
 @require_GET
 def job_progress(request: HttpRequest, job_id: int) -> JsonResponse:
     job = job_get(request, job_id)

@@ -1,17 +1,30 @@
-"""Scoped lookups: every object reached from a request id goes through here, and outsiders get 404."""
+"""The tenant-scoped base of the pages: who may open a page, and every lookup by an id from the request.
+
+Every page of an organization's host is an `@organization_page` (signed-in members of the
+host's organization, 404 for anyone else; `manager=True` or `owner=True` narrow it, with 403
+for other members, who can see the organization exists). Every object reached from an id
+goes through `scoped_get`, which checks the membership and confines the query to the
+organization, so a view cannot fetch an object without both. The API's base
+(`finops.api.OrganizationViewSet`) uses the same `organization_scope`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar, overload
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
+from finops.db import current_schema
 from tenants.models import Invitation, Membership, Organization, Role
+
+M = TypeVar("M", bound=Model)
+View = Callable[..., HttpResponse]
 
 
 def membership_for(user: Any, organization: Organization) -> Membership | None:
@@ -28,26 +41,67 @@ def request_membership(request: HttpRequest) -> Membership:
     return membership
 
 
-def require_manager(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Owners and admins only; other members get 403 (they can see the organization exists)."""
+@overload
+def organization_page(view: View, *, manager: bool = False, owner: bool = False) -> View: ...
+@overload
+def organization_page(view: None = None, *, manager: bool = False, owner: bool = False) -> Callable[[View], View]: ...
+def organization_page(
+    view: View | None = None, *, manager: bool = False, owner: bool = False
+) -> View | Callable[[View], View]:
+    """A page of an organization's host: members only (404 for anyone else).
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request_membership(request).can_manage:
-            raise PermissionDenied("Only owners and admins can do this.")
-        return view(request, *args, **kwargs)
+    `manager=True`: owners and admins only; `owner=True`: owners only (403 for other members).
+    """
 
-    return wrapper
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            membership = request_membership(request)
+            if owner and membership.role != Role.OWNER:
+                raise PermissionDenied("Only owners can do this.")
+            if manager and not membership.can_manage:
+                raise PermissionDenied("Only owners and admins can do this.")
+            return view(request, *args, **kwargs)
+
+        wrapper.organization_page = True  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
 
 
-def require_owner(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request_membership(request).role != Role.OWNER:
-            raise PermissionDenied("Only owners can do this.")
-        return view(request, *args, **kwargs)
+def is_tenant_model(model: type[Model]) -> bool:
+    """True for models stored in each organization's own schema (apps listed in TENANT_APPS only)."""
+    app = model._meta.app_config.name if model._meta.app_config else ""
+    return app in settings.TENANT_APPS and app not in settings.SHARED_APPS
 
-    return wrapper
+
+def organization_scope(
+    queryset: QuerySet[M], *, organization: Organization, organization_field: str | None = None
+) -> QuerySet[M]:
+    """`queryset` confined to `organization`.
+
+    Tenant-schema models are confined by the schema, which must be the organization's own;
+    shared-schema models need `organization_field`, the lookup that names their organization.
+    """
+    if is_tenant_model(queryset.model):
+        if current_schema() != organization.schema_name:
+            # The middleware put the connection on the host's schema; anything else is a bug, fail closed.
+            raise Http404("No such page")
+        return queryset
+    if not organization_field:
+        raise ImproperlyConfigured(
+            f"{queryset.model.__name__} lives in the shared schema: name the field that says its organization"
+        )
+    return queryset.filter(**{organization_field: organization})
+
+
+def scoped_get(
+    request: HttpRequest, queryset: QuerySet[M], *, organization_field: str | None = None, **lookup: Any
+) -> M:
+    """The one object of the host's organization matching `lookup`, for its members; 404 for anyone else."""
+    organization = request_membership(request).organization
+    scoped = organization_scope(queryset, organization=organization, organization_field=organization_field)
+    return get_object_or_404(scoped, **lookup)
 
 
 def organization_memberships(organization: Organization) -> QuerySet[Membership]:
@@ -55,13 +109,13 @@ def organization_memberships(organization: Organization) -> QuerySet[Membership]
 
 
 def membership_get(request: HttpRequest, membership_id: int) -> Membership:
-    organization = request_membership(request).organization
-    return get_object_or_404(organization_memberships(organization), pk=membership_id)
+    return scoped_get(
+        request, Membership.objects.select_related("user"), organization_field="organization", pk=membership_id
+    )
 
 
 def invitation_get(request: HttpRequest, invitation_id: int) -> Invitation:
-    organization = request_membership(request).organization
-    return get_object_or_404(Invitation.objects.filter(organization=organization), pk=invitation_id)
+    return scoped_get(request, Invitation.objects.all(), organization_field="organization", pk=invitation_id)
 
 
 def user_organizations(user: Any) -> QuerySet[Organization]:

@@ -17,9 +17,8 @@ from tenants.access import (
     invitation_get,
     membership_get,
     organization_memberships,
+    organization_page,
     request_membership,
-    require_manager,
-    require_owner,
     user_organizations,
 )
 from tenants.forms import (
@@ -46,6 +45,7 @@ def handoff(request: HttpRequest) -> HttpResponse:
     return redirect("home")
 
 
+@organization_page
 def switch_organization(request: HttpRequest, slug: str) -> HttpResponse:
     organization = user_organizations(request.user).filter(slug=slug).first()
     if organization is None:
@@ -53,6 +53,7 @@ def switch_organization(request: HttpRequest, slug: str) -> HttpResponse:
     return HttpResponseRedirect(handoff_url_create(user=cast(User, request.user), organization=organization))
 
 
+@organization_page
 def members(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     organization = membership.organization
@@ -65,8 +66,8 @@ def members(request: HttpRequest) -> HttpResponse:
     return render(request, "tenants/members.html", context)
 
 
+@organization_page(manager=True)
 @require_POST
-@require_manager
 def invite_member(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     form = InviteForm(request.POST)
@@ -87,8 +88,8 @@ def invite_member(request: HttpRequest) -> HttpResponse:
     return redirect("members")
 
 
+@organization_page(manager=True)
 @require_POST
-@require_manager
 def change_member_role(request: HttpRequest, membership_id: int) -> HttpResponse:
     target = membership_get(request, membership_id)
     form = RoleForm(request.POST)
@@ -104,6 +105,7 @@ def change_member_role(request: HttpRequest, membership_id: int) -> HttpResponse
     return redirect("members")
 
 
+@organization_page
 @require_POST
 def remove_member(request: HttpRequest, membership_id: int) -> HttpResponse:
     target = membership_get(request, membership_id)
@@ -120,8 +122,8 @@ def remove_member(request: HttpRequest, membership_id: int) -> HttpResponse:
     return redirect("members")
 
 
+@organization_page(manager=True)
 @require_POST
-@require_manager
 def revoke_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
     invitation = invitation_get(request, invitation_id)
     member_services.invitation_revoke(invitation=invitation)
@@ -185,13 +187,13 @@ def _accept(request: HttpRequest, token: str, user: User) -> HttpResponse:
     return redirect("home")
 
 
+@organization_page
 def api_keys(request: HttpRequest) -> HttpResponse:
     """Placeholder: per-organization API keys arrive with the integration API."""
-    request_membership(request)
     return render(request, "section_placeholder.html", {"title": "API keys"})
 
 
-@require_manager
+@organization_page(manager=True)
 def organization_settings(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     organization = membership.organization
@@ -207,8 +209,8 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
     )
 
 
+@organization_page(owner=True)
 @require_POST
-@require_owner
 def delete_organization(request: HttpRequest) -> HttpResponse:
     organization = request_membership(request).organization
     form = DeleteOrganizationForm(request.POST, organization=organization)

@@ -27,11 +27,12 @@ from costs.selectors import (
     tag_keys,
 )
 from finops.home_panels import home_panels
-from tenants.access import request_membership
+from tenants.access import organization_page, request_membership
 
 DRILLDOWN_PARAMS = ("cursor", "order")
 
 
+@organization_page
 def home(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     context = {"summary": home_summary(), "membership": membership, "panels": home_panels(request)}
@@ -47,6 +48,7 @@ def _invalid(request: HttpRequest, error: QueryError, title: str) -> HttpRespons
     return render(request, "explorer/invalid_query.html", context, status=400)
 
 
+@organization_page
 def costs(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     try:
@@ -79,8 +81,8 @@ def costs(request: HttpRequest) -> HttpResponse:
     return render(request, "explorer/explorer.html", context)
 
 
+@organization_page
 def costs_csv(request: HttpRequest) -> HttpResponse:
-    request_membership(request)
     try:
         query = _query(request)
     except QueryError as error:
@@ -91,6 +93,7 @@ def costs_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@organization_page
 def drilldown(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     try:

@@ -1,4 +1,4 @@
-"""Reads of the monitoring app for pages and the API: lists with filters, one object by id (404 otherwise)."""
+"""Reads of the monitoring app for pages and the API: lists with filters (lookups by id are in access.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import datetime
 from typing import Any
 
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from costs.monitoring.models import AlertSubscription, Anomaly, AnomalyStatus, Budget, Monitor, MonitoringRun
@@ -37,25 +36,8 @@ def anomaly_list(
     return anomalies.order_by(ANOMALY_SORTS.get(sort, "-impact_amount"), "-id")
 
 
-def anomaly_get(anomaly_id: int) -> Anomaly:
-    return get_object_or_404(Anomaly.objects.select_related("monitor"), pk=anomaly_id)
-
-
-def monitor_get(monitor_id: int) -> Monitor:
-    return get_object_or_404(Monitor, pk=monitor_id)
-
-
-def budget_get(budget_id: int) -> Budget:
-    return get_object_or_404(Budget, pk=budget_id)
-
-
 def subscription_list(*, user: Any) -> QuerySet[AlertSubscription]:
     return AlertSubscription.objects.filter(user_id=user.pk)
-
-
-def subscription_get(*, user: Any, subscription_id: int) -> AlertSubscription:
-    """A member's own subscription; anybody else's is a 404."""
-    return get_object_or_404(subscription_list(user=user), pk=subscription_id)
 
 
 def monitors_with_counts(*, today: datetime.date | None = None) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """Pages of the monitoring app: anomalies (list, detail, feedback), monitors, budgets, alert subscriptions.
 
 Members see everything and manage their own subscriptions; owners and admins add and mute
-monitors, manage budgets and start a run. Other users get 404 (request_membership).
+monitors, manage budgets and start a run. Other users get 404 (@organization_page).
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from costs.monitoring import selectors
+from costs.monitoring import access, selectors
 from costs.monitoring.charts import anomaly_chart, explorer_link
 from costs.monitoring.forms import BudgetForm, FeedbackForm, MonitorForm, SubscriptionForm
 from costs.monitoring.models import AnomalyStatus, Severity
 from costs.monitoring.services import budgets as budget_services
 from costs.monitoring.services import monitors as monitor_services
 from costs.monitoring.services.runs import anomaly_root_cause_ensure
-from tenants.access import request_membership, require_manager
+from tenants.access import organization_page, request_membership
 
 
 def _form_errors(form: object, error: ValidationError) -> None:
@@ -34,6 +34,7 @@ def _forecast_day() -> datetime.date:
     return selectors.forecast_day()
 
 
+@organization_page
 def anomalies(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     since = None
@@ -65,9 +66,10 @@ def anomalies(request: HttpRequest) -> HttpResponse:
     )
 
 
+@organization_page
 def anomaly_detail(request: HttpRequest, anomaly_id: int) -> HttpResponse:
     membership = request_membership(request)
-    anomaly = anomaly_root_cause_ensure(anomaly=selectors.anomaly_get(anomaly_id))
+    anomaly = anomaly_root_cause_ensure(anomaly=access.anomaly_get(request, anomaly_id))
     start, end = anomaly.start_day.isoformat(), anomaly.end_day.isoformat()
     causes = [
         {**row, "link": explorer_link(row["dimensions"], start=start, end=end, basis=anomaly.monitor.cost_basis)}
@@ -87,10 +89,10 @@ def anomaly_detail(request: HttpRequest, anomaly_id: int) -> HttpResponse:
     )
 
 
+@organization_page
 @require_POST
 def anomaly_feedback(request: HttpRequest, anomaly_id: int) -> HttpResponse:
-    request_membership(request)
-    anomaly = selectors.anomaly_get(anomaly_id)
+    anomaly = access.anomaly_get(request, anomaly_id)
     form = FeedbackForm(request.POST)
     if form.is_valid():
         try:
@@ -105,6 +107,7 @@ def anomaly_feedback(request: HttpRequest, anomaly_id: int) -> HttpResponse:
     return redirect("anomaly_detail", anomaly_id=anomaly.pk)
 
 
+@organization_page
 def monitors(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     form = MonitorForm(request.POST or None)
@@ -130,16 +133,16 @@ def monitors(request: HttpRequest) -> HttpResponse:
     )
 
 
+@organization_page(manager=True)
 @require_POST
-@require_manager
 def monitor_mute(request: HttpRequest, monitor_id: int) -> HttpResponse:
-    monitor = selectors.monitor_get(monitor_id)
+    monitor = access.monitor_get(request, monitor_id)
     monitor_services.monitor_mute(monitor=monitor, muted=request.POST.get("muted") == "1")
     return redirect("monitoring_monitors")
 
 
+@organization_page(manager=True)
 @require_POST
-@require_manager
 def run_now(request: HttpRequest) -> HttpResponse:
     from costs.monitoring.tasks import monitoring_run_task
 
@@ -148,6 +151,7 @@ def run_now(request: HttpRequest) -> HttpResponse:
     return redirect("monitoring_monitors")
 
 
+@organization_page
 def budgets(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     form = BudgetForm(request.POST or None)
@@ -168,14 +172,15 @@ def budgets(request: HttpRequest) -> HttpResponse:
     )
 
 
+@organization_page(manager=True)
 @require_POST
-@require_manager
 def budget_delete(request: HttpRequest, budget_id: int) -> HttpResponse:
-    budget_services.budget_delete(budget=selectors.budget_get(budget_id))
+    budget_services.budget_delete(budget=access.budget_get(request, budget_id))
     messages.success(request, "Budget deleted.")
     return redirect("monitoring_budgets")
 
 
+@organization_page
 def subscriptions(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     form = SubscriptionForm(request.POST or None)
@@ -193,10 +198,10 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
     )
 
 
+@organization_page
 @require_POST
 def subscription_delete(request: HttpRequest, subscription_id: int) -> HttpResponse:
-    request_membership(request)
-    subscription = selectors.subscription_get(user=request.user, subscription_id=subscription_id)
+    subscription = access.subscription_get(request, subscription_id)
     monitor_services.subscription_delete(subscription=subscription)
     messages.success(request, "Unsubscribed.")
     return redirect("monitoring_subscriptions")

@@ -93,3 +93,30 @@ def test_members_see_their_own_organization(org_a: Any, client_for: Any) -> None
         assert response.status_code == 200
         assert b"viewer@acme.test" in response.content
         assert b"globex" not in response.content
+
+
+# Pages a signed-in non-member or an anonymous visitor must reach (getting in); allauth's own.
+OPEN_VIEWS = {"tenants.views.handoff", "tenants.views.accept_invitation"}
+
+
+def _views(patterns: list[Any]) -> list[Any]:
+    found: list[Any] = []
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            found += _views(entry.url_patterns)
+        elif isinstance(entry, URLPattern):
+            found.append(entry.callback)
+    return found
+
+
+def test_every_page_of_an_organization_host_is_an_organization_page() -> None:
+    """The decorator is the scoped base of pages: a new view without it fails here."""
+    unguarded = []
+    for view in _views(get_resolver("finops.urls_tenants").url_patterns):
+        name = f"{view.__module__}.{getattr(view, '__name__', type(view).__name__)}"
+        if name in OPEN_VIEWS or view.__module__.startswith("allauth."):
+            continue
+        if not getattr(view, "organization_page", False):
+            unguarded.append(name)
+    assert unguarded == []
+    assert len(_views(get_resolver("finops.urls_tenants").url_patterns)) > 20
