@@ -93,6 +93,9 @@ class IngestionJob(models.Model):
     status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
     trigger = models.CharField(max_length=20, choices=JobTrigger.choices)
     files = models.JSONField(default=list, blank=True)
+    # The report format chosen for this job (uploads: the form's choice), so a retried or
+    # re-queued job keeps it. Blank on jobs created before the field existed.
+    format = models.CharField(max_length=20, choices=ReportFormat.choices, default=ReportFormat.AUTO, blank=True)
     billing_periods = models.JSONField(default=list, blank=True)
     rows = models.BigIntegerField(default=0)
     bytes_total = models.BigIntegerField(default=0)

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django_tenants.utils import get_tenant_model, tenant_context
 
-from costs.models import CostSource, IngestionJob, JobTrigger, ReportFormat, SourceKind
+from costs.models import CostSource, IngestionJob, JobTrigger, SourceKind
 from costs.services.checks import source_check_run
 from costs.services.uploads import upload_ingest_run
 from finops.celery import shared_task, tenant_task
@@ -55,8 +55,11 @@ def source_check(source_id: int, trigger: str = JobTrigger.MANUAL) -> dict[str, 
 
 
 @tenant_task(name="costs.tasks.upload_ingest")
-def upload_ingest(job_id: int, format: str = ReportFormat.AUTO) -> dict[str, Any]:
-    """Ingest a browser upload stored by services.uploads.upload_create."""
+def upload_ingest(job_id: int, format: str | None = None) -> dict[str, Any]:
+    """Ingest a browser upload stored by services.uploads.upload_create, in the format recorded on its job.
+
+    `format` is accepted for tasks queued before jobs recorded it; the job's own value wins.
+    """
     job = IngestionJob.objects.select_related("source").filter(pk=job_id).first()
     if job is None:
         return {"job": job_id, "status": "missing"}

@@ -15,11 +15,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from costs import tasks
+from costs import selectors, tasks
 from costs.access import job_get, source_get
 from costs.cloudformation import TEMPLATE_FILENAME, quick_create_url, role_template_json
 from costs.forms import SourceEditForm, SourceForm, UploadForm
-from costs.models import CostSource, IngestionJob, JobStatus, LinkedAccount, SourceKind
+from costs.models import IngestionJob, JobStatus, SourceKind
 from costs.services import sources as source_services
 from costs.services.source_validation import SourceError
 from costs.services.uploads import upload_create, upload_max_bytes
@@ -42,9 +42,9 @@ def accounts(request: HttpRequest) -> HttpResponse:
     organization = membership.organization
     context = {
         "membership": membership,
-        "sources": CostSource.objects.all(),
-        "linked_accounts": LinkedAccount.objects.all(),
-        "recent_jobs": IngestionJob.objects.select_related("source")[:10],
+        "sources": selectors.cost_sources(),
+        "linked_accounts": selectors.linked_accounts(),
+        "recent_jobs": selectors.jobs_recent(limit=10),
         "external_id": organization.external_id,
         "aws_account_id": settings.FINOPS_AWS_ACCOUNT_ID,
         "role_path": settings.CUSTOMER_ROLE_PATH,
@@ -118,8 +118,8 @@ def source_detail(request: HttpRequest, source_id: int) -> HttpResponse:
     context: dict[str, Any] = {
         "membership": membership,
         "source": source,
-        "jobs": source.jobs.all()[:JOB_HISTORY],
-        "deliveries": source.deliveries.all()[:24],
+        "jobs": selectors.source_jobs(source=source, limit=JOB_HISTORY),
+        "deliveries": selectors.source_deliveries(source=source, limit=24),
     }
     if source.kind == SourceKind.AWS_S3:
         query = urlencode({"bucket": source.bucket, "prefix": source.prefix})
@@ -159,9 +159,8 @@ def upload(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        job = upload_create(file=form.cleaned_data["file"])
-        fmt = form.cleaned_data["format"]
-        transaction.on_commit(lambda: tasks.upload_ingest.delay(job.pk, fmt))
+        job = upload_create(file=form.cleaned_data["file"], format=form.cleaned_data["format"])
+        transaction.on_commit(lambda: tasks.upload_ingest.delay(job.pk))
         messages.success(request, "Uploaded. The file is being ingested.")
         return redirect("cost_job", job_id=job.pk)
     context = {"form": form, "membership": membership, "max_mb": upload_max_bytes() // 1024 // 1024}

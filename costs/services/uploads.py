@@ -49,14 +49,15 @@ def upload_validate(*, name: str, size: int | None) -> None:
 
 
 @transaction.atomic
-def upload_create(*, file: UploadedFile) -> IngestionJob:
-    """Store the upload and create its queued job; the caller queues tasks.upload_ingest (with the format) on commit."""
+def upload_create(*, file: UploadedFile, format: str = ReportFormat.AUTO) -> IngestionJob:
+    """Store the upload and create its queued job (which records `format`); the caller queues tasks.upload_ingest on commit."""
     name = file.name or "upload"
     upload_validate(name=name, size=file.size)
     stored = default_storage.save(f"uploads/{uuid.uuid4().hex}/{get_valid_filename(name)}", file)
     job = job_create(source=CostSource.objects.uploads(), trigger=JobTrigger.UPLOAD, files=[stored])
     job.bytes_total = file.size or 0
-    job.save(update_fields=["bytes_total"])
+    job.format = format
+    job.save(update_fields=["bytes_total", "format"])
     return job
 
 
@@ -64,10 +65,14 @@ def _opener(name: str) -> Any:
     return lambda: default_storage.open(name, "rb")
 
 
-def upload_ingest_run(*, job: IngestionJob, format: str = ReportFormat.AUTO) -> IngestionJob:
-    """Ingest a stored upload (idempotent: a job that already succeeded is left alone)."""
+def upload_ingest_run(*, job: IngestionJob, format: str | None = None) -> IngestionJob:
+    """Ingest a stored upload in the format recorded on the job (idempotent: a succeeded job is left alone).
+
+    `format` only counts for jobs created before the job recorded it (their tasks carried it).
+    """
     if job.status == JobStatus.SUCCEEDED:
         return job
+    format = job.format or format or ReportFormat.AUTO
     files = [
         DeliveryFile(name=name.rsplit("/", 1)[-1], open=_opener(name), size=default_storage.size(name))
         for name in job.files

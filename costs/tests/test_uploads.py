@@ -71,7 +71,8 @@ def test_an_uploaded_cur_is_stored_for_the_organization_and_ingested(
         job = IngestionJob.objects.get()
         assert (job.source.kind, job.source.name, job.trigger) == (SourceKind.UPLOAD, "Uploads", JobTrigger.UPLOAD)
         assert response["Location"] == f"/cloud-accounts/jobs/{job.pk}/"
-        assert sent == [(job.pk, "auto")]
+        assert sent == [(job.pk,)]  # the format travels on the job
+        assert job.format == "auto"
         stored = list(media.glob(f"tenants/{org_a.organization.schema_name}/uploads/*/nov-2023.csv.gz"))
         assert len(stored) == 1
         total, rows = sample_total()
@@ -131,3 +132,42 @@ def test_only_admins_upload_strangers_get_404(org_a: Any, org_b: Any, client_for
     assert client_for(org_a.viewer, org_a).post("/cloud-accounts/upload/", {"file": upload}).status_code == 403
     assert client_for(org_b.owner, org_a).get("/cloud-accounts/upload/").status_code == 404
     assert client_for(None, org_a).get("/cloud-accounts/upload/").status_code == 302
+
+
+FOCUS_SMALL = Path(__file__).parent / "fixtures" / "focus_small.csv"
+
+
+def _queued_upload(world: Any, client_for: Any, run_on_commit: Any, monkeypatch: Any, fmt: str) -> Any:
+    """Post an upload in `fmt` without running its task; the stored job."""
+    monkeypatch.setattr(tasks.upload_ingest, "delay", lambda *args: None)
+    upload = SimpleUploadedFile("focus.csv", FOCUS_SMALL.read_bytes())
+    response = client_for(world.owner, world).post("/cloud-accounts/upload/", {"file": upload, "format": fmt})
+    assert response.status_code == 302
+    with tenant_context(world.organization):
+        return IngestionJob.objects.get()
+
+
+def test_the_job_keeps_the_chosen_format_so_a_requeued_task_cannot_forget_it(
+    org_a: Any, client_for: Any, run_on_commit: Any, monkeypatch: Any
+) -> None:
+    job = _queued_upload(org_a, client_for, run_on_commit, monkeypatch, "focus")
+    assert job.format == "focus"
+    with tenant_context(org_a.organization):
+        # A stale argument (tasks queued before the job recorded its format) does not override it.
+        tasks.upload_ingest.apply(args=[job.pk, "cur2"]).get()
+        job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+
+
+def test_a_job_from_before_the_format_was_recorded_uses_its_tasks_argument(
+    org_a: Any, client_for: Any, run_on_commit: Any, monkeypatch: Any
+) -> None:
+    job = _queued_upload(org_a, client_for, run_on_commit, monkeypatch, "focus")
+    with tenant_context(org_a.organization):
+        IngestionJob.objects.filter(pk=job.pk).update(format="")  # what the migration leaves on older jobs
+        tasks.upload_ingest.apply(args=[job.pk, "cur2"]).get()
+        job.refresh_from_db()
+        assert job.status == JobStatus.FAILED  # a FOCUS file read as CUR 2.0: the argument was used
+        tasks.upload_ingest.apply(args=[job.pk, "focus"]).get()
+        job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
