@@ -4,6 +4,9 @@ from collections.abc import Iterator
 
 import pytest
 
+# The pgbouncer and the app behind it (test_pooled_isolation.py), kept in a module of their own.
+from finops.tests.pooled import live_server_behind, pgbouncer, worker_behind  # noqa: F401
+
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
