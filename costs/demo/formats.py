@@ -1,4 +1,4 @@
-"""How the demo company's lines are written: CUR 2.0 (Parquet, MAP columns) or legacy CUR (CSV.gz).
+"""How the demo company's lines are written: CUR 2.0 (Parquet, MAP columns) or legacy CUR (CSV.gz), with manifests.
 
 The generator builds lines with Athena-style names and one text column per tag; these
 functions turn them into each format's real shape.
@@ -6,12 +6,19 @@ functions turn them into each format's real shape.
 
 from __future__ import annotations
 
+import datetime
+import json
 import re
+import uuid
+from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
 
-from costs.demo.catalog import TAG_VALUES
+from costs.demo.catalog import PAYER, TAG_VALUES
 
 TAG_COLUMNS = [f"tag_{key}" for key in TAG_VALUES] + ["tag_project"]
 # In CUR 2.0 these product attributes are flat columns; the rest live in the `product` MAP.
@@ -104,3 +111,75 @@ def to_legacy(table: pa.Table, month_index: int) -> pa.Table:
 
 def blank_to_null(values: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+
+
+class ReportWriter:
+    """Appends tables to one report file: Parquet (CUR 2.0) or gzip CSV (legacy CUR, with its header names)."""
+
+    def __init__(self, path: Path, fmt: str) -> None:
+        self.path = path
+        self.fmt = fmt
+        self.rows = 0
+        self.names: list[str] = []
+        self._parquet: pq.ParquetWriter | None = None
+        self._csv: pcsv.CSVWriter | None = None
+        self._stream: Any = None
+        self._schema: pa.Schema | None = None
+
+    def write(self, table: pa.Table) -> None:
+        if self.fmt == "cur_legacy":
+            table = table.rename_columns([n if "/" in n else legacy_header(n) for n in table.column_names])
+        if not self.names:
+            self.names = table.column_names
+            self._schema = table.schema
+            if self.fmt == "cur2":
+                self._parquet = pq.ParquetWriter(self.path, table.schema, compression="snappy")
+            else:
+                self._stream = pa.CompressedOutputStream(str(self.path), "gzip")
+                self._csv = pcsv.CSVWriter(self._stream, table.schema)
+        table = table.select(self.names).cast(self._schema)
+        if self._parquet is not None:
+            self._parquet.write_table(table, row_group_size=1 << 17)
+        elif self._csv is not None:
+            self._csv.write_table(table)
+        self.rows += table.num_rows
+
+    def close(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+        if self._csv is not None:
+            self._csv.close()
+        if self._stream is not None:
+            self._stream.close()
+
+
+def manifest_write(
+    folder: Path, fmt: str, path: Path, period: datetime.date, period_end: datetime.date, seed: int
+) -> Path:
+    """The delivery's manifest, shaped like AWS writes it for the format; its path."""
+    assembly = str(uuid.uuid5(uuid.NAMESPACE_URL, f"northwind/{fmt}/{period:%Y-%m}/{seed}"))
+    if fmt == "cur2":
+        manifest = {
+            "executionId": assembly,
+            "reportName": "northwind",
+            "billingPeriod": {
+                "start": f"{period:%Y-%m-%d}T00:00:00.000Z",
+                "end": f"{period_end:%Y-%m-%d}T00:00:00.000Z",
+            },
+            "dataFiles": [f"s3://northwind-billing/cur2/northwind/data/BILLING_PERIOD={period:%Y-%m}/{path.name}"],
+        }
+        target = folder / "northwind-Manifest.json"
+    else:
+        manifest = {
+            "assemblyId": assembly,
+            "account": PAYER[0],
+            "reportName": "northwind-cur",
+            "bucket": "northwind-billing",
+            "compression": "GZIP",
+            "contentType": "text/csv",
+            "billingPeriod": {"start": f"{period:%Y%m%d}T000000.000Z", "end": f"{period_end:%Y%m%d}T000000.000Z"},
+            "reportKeys": [f"cur/northwind-cur/{period:%Y%m%d}-{period_end:%Y%m%d}/{assembly}/{path.name}"],
+        }
+        target = folder / "northwind-cur-Manifest.json"
+    target.write_text(json.dumps(manifest, indent=2))
+    return target

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
-import json
 import math
-import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -22,11 +20,9 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pcsv
-import pyarrow.parquet as pq
 
-from costs.demo.catalog import ACCOUNTS, PAYER, REGIONS, SERVICES, WEEKDAY_DRIVEN, Company, company_build
-from costs.demo.formats import TAG_COLUMNS, legacy_header, to_cur2, to_legacy
+from costs.demo.catalog import ACCOUNTS, REGIONS, SERVICES, WEEKDAY_DRIVEN, Company, company_build
+from costs.demo.formats import TAG_COLUMNS, ReportWriter, manifest_write, to_cur2, to_legacy
 from costs.demo.lines import DYNAMIC_SCHEMA, monthly_lines, static_table
 
 RI_UPFRONT_SHARE = 0.28  # of the on-demand hourly price, per hour, paid upfront for a year
@@ -156,7 +152,7 @@ def _period_write(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / ("northwind-00001.snappy.parquet" if fmt == "cur2" else "northwind-cur-00001.csv.gz")
     shaped = _shape(statics, fmt, index)
-    writer = _Writer(path, fmt)
+    writer = ReportWriter(path, fmt)
     book = _Book()
     try:
         for day in range(1, usage_days + 1):
@@ -167,7 +163,7 @@ def _period_write(
         book.add_monthly(monthly)
     finally:
         writer.close()
-    manifest = _manifest_write(folder, fmt, path, period, period_end, seed)
+    manifest = manifest_write(folder, fmt, path, period, period_end, seed)
     return GeneratedPeriod(
         period=f"{period:%Y-%m}",
         files=[path],
@@ -330,75 +326,6 @@ def _negations(lines: pa.Table, is_sp: pa.Array) -> pa.Table:
 def _next_month(period: datetime.date) -> datetime.datetime:
     nxt = month_starts(period, 2)[1]
     return datetime.datetime(nxt.year, nxt.month, 1)
-
-
-class _Writer:
-    def __init__(self, path: Path, fmt: str) -> None:
-        self.path = path
-        self.fmt = fmt
-        self.rows = 0
-        self.names: list[str] = []
-        self._parquet: pq.ParquetWriter | None = None
-        self._csv: pcsv.CSVWriter | None = None
-        self._stream: Any = None
-        self._schema: pa.Schema | None = None
-
-    def write(self, table: pa.Table) -> None:
-        if self.fmt == "cur_legacy":
-            table = table.rename_columns([n if "/" in n else legacy_header(n) for n in table.column_names])
-        if not self.names:
-            self.names = table.column_names
-            self._schema = table.schema
-            if self.fmt == "cur2":
-                self._parquet = pq.ParquetWriter(self.path, table.schema, compression="snappy")
-            else:
-                self._stream = pa.CompressedOutputStream(str(self.path), "gzip")
-                self._csv = pcsv.CSVWriter(self._stream, table.schema)
-        table = table.select(self.names).cast(self._schema)
-        if self._parquet is not None:
-            self._parquet.write_table(table, row_group_size=1 << 17)
-        elif self._csv is not None:
-            self._csv.write_table(table)
-        self.rows += table.num_rows
-
-    def close(self) -> None:
-        if self._parquet is not None:
-            self._parquet.close()
-        if self._csv is not None:
-            self._csv.close()
-        if self._stream is not None:
-            self._stream.close()
-
-
-def _manifest_write(
-    folder: Path, fmt: str, path: Path, period: datetime.date, period_end: datetime.date, seed: int
-) -> Path:
-    assembly = str(uuid.uuid5(uuid.NAMESPACE_URL, f"northwind/{fmt}/{period:%Y-%m}/{seed}"))
-    if fmt == "cur2":
-        manifest = {
-            "executionId": assembly,
-            "reportName": "northwind",
-            "billingPeriod": {
-                "start": f"{period:%Y-%m-%d}T00:00:00.000Z",
-                "end": f"{period_end:%Y-%m-%d}T00:00:00.000Z",
-            },
-            "dataFiles": [f"s3://northwind-billing/cur2/northwind/data/BILLING_PERIOD={period:%Y-%m}/{path.name}"],
-        }
-        target = folder / "northwind-Manifest.json"
-    else:
-        manifest = {
-            "assemblyId": assembly,
-            "account": PAYER[0],
-            "reportName": "northwind-cur",
-            "bucket": "northwind-billing",
-            "compression": "GZIP",
-            "contentType": "text/csv",
-            "billingPeriod": {"start": f"{period:%Y%m%d}T000000.000Z", "end": f"{period_end:%Y%m%d}T000000.000Z"},
-            "reportKeys": [f"cur/northwind-cur/{period:%Y%m%d}-{period_end:%Y%m%d}/{assembly}/{path.name}"],
-        }
-        target = folder / "northwind-cur-Manifest.json"
-    target.write_text(json.dumps(manifest, indent=2))
-    return target
 
 
 __all__ = ["ACCOUNTS", "REGIONS", "SERVICES", "WEEKDAY_DRIVEN", "TAG_COLUMNS", "cur_generate", "GenerationResult"]
