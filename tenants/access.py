@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,6 +23,7 @@ from django.shortcuts import get_object_or_404
 
 from finops.db import current_schema
 from tenants.models import Invitation, Membership, Organization, Role
+from tenants.services.handoff import handoff_url_create
 
 M = TypeVar("M", bound=Model)
 View = Callable[..., HttpResponse]
@@ -122,3 +124,9 @@ def user_organizations(user: Any) -> QuerySet[Organization]:
     if not getattr(user, "is_authenticated", False):
         return Organization.objects.none()
     return Organization.objects.filter(memberships__user=user).order_by("name")
+
+
+def user_organization_handoff_url(request: HttpRequest, slug: str) -> str:
+    """The sign-in hand-off to the signed-in user's organization `slug` (404 unless they are a member of it)."""
+    organization = get_object_or_404(user_organizations(request.user), slug=slug)
+    return handoff_url_create(user=cast(User, request.user), organization=organization)

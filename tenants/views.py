@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.models import User
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -19,7 +19,7 @@ from tenants.access import (
     organization_memberships,
     organization_page,
     request_membership,
-    user_organizations,
+    user_organization_handoff_url,
 )
 from tenants.forms import (
     AcceptInvitationNewUserForm,
@@ -30,7 +30,7 @@ from tenants.forms import (
 )
 from tenants.models import Invitation, Role, public_url
 from tenants.services import members as member_services
-from tenants.services.handoff import handoff_redeem, handoff_url_create
+from tenants.services.handoff import handoff_redeem
 from tenants.services.provisioning import organization_delete
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -47,10 +47,7 @@ def handoff(request: HttpRequest) -> HttpResponse:
 
 @organization_page
 def switch_organization(request: HttpRequest, slug: str) -> HttpResponse:
-    organization = user_organizations(request.user).filter(slug=slug).first()
-    if organization is None:
-        raise Http404("No such organization")
-    return HttpResponseRedirect(handoff_url_create(user=cast(User, request.user), organization=organization))
+    return HttpResponseRedirect(user_organization_handoff_url(request, slug))
 
 
 @organization_page

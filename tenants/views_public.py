@@ -9,11 +9,11 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 
 from finops.account_guards import Limit, client_address, limit_consume, limit_reached
-from tenants.access import user_organizations
+from tenants.access import user_organization_handoff_url, user_organizations
 from tenants.forms import NewOrganizationForm, SignupForm
 from tenants.services.handoff import handoff_url_create
 from tenants.services.provisioning import organization_create
@@ -96,7 +96,4 @@ def my_organizations(request: HttpRequest) -> HttpResponse:
 @login_required
 def go_to_organization(request: HttpRequest, slug: str) -> HttpResponse:
     """Switch to one of the user's organizations, carrying the sign-in across hosts."""
-    organization = user_organizations(request.user).filter(slug=slug).first()
-    if organization is None:
-        raise Http404("No such organization")
-    return HttpResponseRedirect(handoff_url_create(user=cast(User, request.user), organization=organization))
+    return HttpResponseRedirect(user_organization_handoff_url(request, slug))

@@ -35,17 +35,17 @@ def make_source(**overrides: Any) -> CostSource:
     return source_create(**values)
 
 
-def put_delivery(s3: Any, **kwargs: Any) -> str:
-    return legacy_delivery_put(
-        s3,
-        bucket=BUCKET,
-        root="cur/",
-        name="daily",
-        period="20231101-20231201",
-        files={"daily-1.csv.gz": b"x"},
-        assembly_id="asm-1",
-        **kwargs,
-    )
+def put_delivery(s3: Any, **overrides: Any) -> str:
+    """A one-file legacy delivery under cur/daily/ for November 2023 (any argument can be overridden)."""
+    delivery = {
+        "bucket": BUCKET,
+        "root": "cur/",
+        "name": "daily",
+        "period": "20231101-20231201",
+        "files": {"daily-1.csv.gz": b"x"},
+        "assembly_id": "asm-1",
+    }
+    return legacy_delivery_put(s3, **{**delivery, **overrides})
 
 
 @pytest.fixture
@@ -197,15 +197,7 @@ def test_prefix_outside_the_role_policy_cannot_be_read(iam_world: Any, aws: Any)
     # moto ignores the policy's s3:prefix condition on ListBucket (real S3 would refuse the
     # listing already); it does enforce the GetObject resource, which is what this checks.
     aws.enforce_iam(False)
-    legacy_delivery_put(
-        aws.client("s3"),
-        bucket=BUCKET,
-        root="other/",
-        name="daily",
-        period="20231101-20231201",
-        files={"daily-1.csv.gz": b"x"},
-        assembly_id="asm-9",
-    )
+    put_delivery(aws.client("s3"), root="other/", assembly_id="asm-9")
     aws.enforce_iam(True)
     outcome = source_test_connection(source=make_source(prefix="other"))
     assert not outcome.ok

@@ -65,12 +65,18 @@ def finished_jobs(world: Any, source: CostSource) -> list[IngestionJob]:
     return jobs if jobs and all(j.status in (JobStatus.SUCCEEDED, JobStatus.FAILED) for j in jobs) else []
 
 
-def test_the_scheduled_check_makes_the_worker_ingest_a_new_cur_delivery(
-    aws: Any, celery_worker_process: Any, committed_org: Any
-) -> None:
-    world = committed_org("initech")
+@pytest.fixture
+def initech(aws: Any, committed_org: Any) -> tuple[Any, Any]:
+    """A committed organization and the customer's (empty) billing bucket: (world, s3 client)."""
     s3 = aws.client("s3")
     s3.create_bucket(Bucket=BUCKET)
+    return committed_org("initech"), s3
+
+
+def test_the_scheduled_check_makes_the_worker_ingest_a_new_cur_delivery(
+    initech: Any, celery_worker_process: Any
+) -> None:
+    world, s3 = initech
     csv_text = (DATA / "legacy_csv" / "sample-anonymous-aws-export-dataset.csv").read_text()
     legacy_delivery_put(
         s3,
@@ -103,11 +109,9 @@ def test_the_scheduled_check_makes_the_worker_ingest_a_new_cur_delivery(
 
 
 def test_check_now_makes_the_worker_ingest_a_cur2_export(
-    aws: Any, celery_worker_process: Any, committed_org: Any, client_for: Any
+    initech: Any, celery_worker_process: Any, client_for: Any
 ) -> None:
-    world = committed_org("initech")
-    s3 = aws.client("s3")
-    s3.create_bucket(Bucket=BUCKET)
+    world, s3 = initech
     table = pq.read_table(PARQUET).slice(0, 5000)
     buffer = io.BytesIO()
     pq.write_table(table, buffer)
@@ -151,11 +155,9 @@ def advisory_locks_held() -> int:
 
 
 def test_a_worker_killed_mid_load_leaves_no_partial_period_and_the_redelivery_loads_it_once(
-    aws: Any, committed_org: Any, dedicated_worker: Any
+    initech: Any, dedicated_worker: Any
 ) -> None:
-    world = committed_org("initech")
-    s3 = aws.client("s3")
-    s3.create_bucket(Bucket=BUCKET)
+    world, s3 = initech
     full = pq.read_table(PARQUET)
     small = full.slice(0, 1000)
 
