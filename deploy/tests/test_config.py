@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from infra.compute import WORKER_POOLS
 from infra.config import DEFAULT_CONTEXT, environments
+
+from finops.queues import Queue
 
 pytestmark = pytest.mark.xdist_group("cdk-synth")
 
@@ -59,3 +62,9 @@ def test_unsupported_log_retention_fails_at_synthesis() -> None:
 
     with pytest.raises(ValueError, match="unsupported log retention"):
         retention_days(42)
+
+
+def test_every_celery_queue_is_consumed_by_exactly_one_worker_pool() -> None:
+    # The CDK app does not import the Django project, so its pools name the queues as strings.
+    consumed = [queue for pool in WORKER_POOLS for queue in pool.queues]
+    assert sorted(consumed) == sorted(queue.value for queue in Queue)
