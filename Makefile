@@ -22,8 +22,16 @@ $(VENV)/.installed-dev: $(VENV)/.installed-run requirements-dev.txt requirements
 	$(PIP) install --quiet -r requirements-dev.txt -r requirements-deploy.txt
 	touch $@
 
-## install: the virtualenv with pinned runtime and development packages
-install: $(VENV)/.installed-dev
+# nise (Red Hat's CUR generator) in a virtualenv of its own, for the S3 end-to-end test.
+NISE_VENV := .venv-nise
+$(NISE_VENV)/.installed: requirements-nise.txt
+	$(PYTHON) -m venv $(NISE_VENV)
+	$(NISE_VENV)/bin/pip install --quiet --upgrade pip
+	$(NISE_VENV)/bin/pip install --quiet -r requirements-nise.txt
+	touch $@
+
+## install: the virtualenv with pinned runtime and development packages (and nise's, for a test)
+install: $(VENV)/.installed-dev $(NISE_VENV)/.installed
 
 # focus-validator 2.x (the FinOps Foundation's, the only release that knows FOCUS 1.2) needs
 # Python >= 3.12, numpy < 2 and so pyarrow < 20, which clash with ours: it gets a virtualenv of its
@@ -114,4 +122,4 @@ check-deploy: install
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
-	rm -rf $(VENV) .var staticfiles
+	rm -rf $(VENV) $(NISE_VENV) .var staticfiles
