@@ -159,3 +159,16 @@ def test_another_organization_may_link_the_same_export(org_a: Any, org_b: Any) -
     with tenant_context(org_b.organization):
         link()
         assert CostSource.objects.filter(kind=SourceKind.AWS_S3).count() == 1
+
+
+def test_moving_a_source_to_another_bucket_forgets_the_old_buckets_region(org_a: Any) -> None:
+    with tenant_context(org_a.organization):
+        source = link()
+        CostSource.objects.filter(pk=source.pk).update(region="eu-west-1")
+        source.refresh_from_db()
+        values = {"name": "Payer", "role_arn": ROLE_ARN, "prefix": "cur", "export_name": "daily", "format": "auto"}
+        source_update(source=source, bucket="acme-billing", is_active=True, **values)
+        assert source.region == "eu-west-1"
+        source_update(source=source, bucket="acme-billing-us", is_active=True, **values)
+        source.refresh_from_db()
+        assert source.region == ""
