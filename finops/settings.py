@@ -394,6 +394,49 @@ CELERY_BEAT_SCHEDULE = {
         "kwargs": {"digest": True},
     },
 }
+# ---------------------------------------------------------------------------
+# Recommendations: detectors run nightly and after each ingestion; the rationale comes from
+# Amazon Bedrock (Claude) when configured, else from templates labelled "not AI".
+# ---------------------------------------------------------------------------
+BEDROCK_MODEL_ID = os.environ.get("BEDROCK_MODEL_ID", "us.anthropic.claude-sonnet-4-6")
+BEDROCK_REGION = os.environ.get("BEDROCK_REGION", "us-east-1")
+# Only for a local Bedrock stand-in (tests, `make bench`); production talks to Bedrock itself.
+BEDROCK_ENDPOINT_URL = os.environ.get("BEDROCK_ENDPOINT_URL") or None
+RECOMMENDATIONS_PROVIDER = os.environ.get(
+    "RECOMMENDATIONS_PROVIDER", "bedrock" if os.environ.get("BEDROCK_MODEL_ID") else "offline"
+)
+BEDROCK_BATCH_SIZE = int(os.environ.get("BEDROCK_BATCH_SIZE", "20"))
+BEDROCK_MAX_OUTPUT_TOKENS = int(os.environ.get("BEDROCK_MAX_OUTPUT_TOKENS", "8000"))
+# At or above this many candidates, a run goes to a batch inference job (half price, asynchronous)
+# when a bucket and a service role for it are configured; Bedrock wants at least 100 records a job.
+BEDROCK_BATCH_INFERENCE_THRESHOLD = int(os.environ.get("BEDROCK_BATCH_INFERENCE_THRESHOLD", "2000"))
+BEDROCK_BATCH_BUCKET = os.environ.get("BEDROCK_BATCH_BUCKET", "")
+BEDROCK_BATCH_ROLE_ARN = os.environ.get("BEDROCK_BATCH_ROLE_ARN", "")
+# Input + output tokens one organization may spend per calendar month.
+BEDROCK_MONTHLY_TOKEN_BUDGET = int(os.environ.get("BEDROCK_MONTHLY_TOKEN_BUDGET", "2000000"))
+# Model calls one organization may have in flight at once (across all workers).
+BEDROCK_ORGANIZATION_CONCURRENCY = int(os.environ.get("BEDROCK_ORGANIZATION_CONCURRENCY", "2"))
+# Nightly runs ask for the cheaper, slower flex tier where the model offers it.
+BEDROCK_FLEX_FOR_NIGHTLY = env_bool("BEDROCK_FLEX_FOR_NIGHTLY", True)
+# Our own retries after botocore's (which already retry throttling and 5xx with jitter).
+BEDROCK_RETRY_ATTEMPTS = int(os.environ.get("BEDROCK_RETRY_ATTEMPTS", "3"))
+BEDROCK_RETRY_BASE_SECONDS = float(os.environ.get("BEDROCK_RETRY_BASE_SECONDS", "2"))
+BEDROCK_READ_TIMEOUT_SECONDS = int(os.environ.get("BEDROCK_READ_TIMEOUT_SECONDS", "120"))
+# USD per million tokens, for the estimated cost in the AI logs (Claude Sonnet list prices).
+BEDROCK_PRICE_INPUT_PER_MTOK = os.environ.get("BEDROCK_PRICE_INPUT_PER_MTOK", "3")
+BEDROCK_PRICE_OUTPUT_PER_MTOK = os.environ.get("BEDROCK_PRICE_OUTPUT_PER_MTOK", "15")
+BEDROCK_PRICE_CACHE_READ_PER_MTOK = os.environ.get("BEDROCK_PRICE_CACHE_READ_PER_MTOK", "0.30")
+BEDROCK_PRICE_CACHE_WRITE_PER_MTOK = os.environ.get("BEDROCK_PRICE_CACHE_WRITE_PER_MTOK", "3.75")
+# Share of the on-demand price the flex tier and batch inference charge.
+BEDROCK_FLEX_PRICE_FACTOR = os.environ.get("BEDROCK_FLEX_PRICE_FACTOR", "0.5")
+BEDROCK_BATCH_PRICE_FACTOR = os.environ.get("BEDROCK_BATCH_PRICE_FACTOR", "0.5")
+# Several ingestions in a row (one per billing period) ask for one run, this many seconds later.
+RECOMMENDATIONS_DEBOUNCE_SECONDS = int(os.environ.get("RECOMMENDATIONS_DEBOUNCE_SECONDS", "30"))
+CELERY_BEAT_SCHEDULE["recommendations-nightly"] = {
+    "task": "recommendations.tasks.recommendations_run_all_organizations",
+    "schedule": crontab(hour=int(os.environ.get("RECOMMENDATIONS_NIGHTLY_HOUR", "3")), minute=0),
+}
+
 # finops is not an installed app, so autodiscovery would not register its tasks in the workers.
 CELERY_IMPORTS = ["finops.metrics"]
 CELERY_TASK_ROUTES = {

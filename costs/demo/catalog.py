@@ -432,6 +432,28 @@ SERVICES = [
         "",
     ),
 ]
+# The services above are what the company draws its resources from. The ones below have no
+# weight: they are planted after the draw (so the same seed still gives the same company) to give
+# every recommendations detector something real to find, and to carry the signals a real bill has.
+CORE_SERVICES = len(SERVICES)
+SERVICES += [
+    # Per-instance data transfer: every running instance has some; an idle one has next to none.
+    ("AmazonEC2", "Amazon Elastic Compute Cloud", "Data Transfer", "DataTransfer-Regional-Bytes",
+     "InterZone-In", "GB", 0.01, 20, "i-", 0, ""),
+    ("AWSELB", "Elastic Load Balancing", "Load Balancer-Application", "LoadBalancerUsage",
+     "LoadBalancing:Application", "Hrs", 0.0225, 24, "loadbalancer/app/", 0, ""),
+    ("AWSELB", "Elastic Load Balancing", "Load Balancer-Application", "LCUUsage",
+     "LoadBalancing:Application", "LCU-Hrs", 0.008, 40, "loadbalancer/app/", 0, ""),
+    ("AmazonEC2", "Amazon Elastic Compute Cloud", "NAT Gateway", "NatGateway-Bytes",
+     "NatGateway", "GB", 0.045, 60, "nat-", 0, ""),
+    ("AmazonCloudWatch", "AmazonCloudWatch", "Storage Snapshot", "TimedStorage-ByteHrs",
+     "PutLogEvents", "GB-Mo", 0.03, 12, "log-group:", 0, ""),
+    ("AmazonRDS", "Amazon Relational Database Service", "Database Instance", "InstanceUsage:db.m4.large",
+     "CreateDBInstance:0014", "Hrs", 0.175, 24, "db:", 0, ""),
+    ("AmazonEC2", "Amazon Elastic Compute Cloud", "Compute Instance", "BoxUsage:m4.xlarge",
+     "RunInstances", "Hrs", 0.20, 24, "i-", 0, ""),
+]  # fmt: skip
+_TRAFFIC, _ALB, _ALB_LCU, _NAT_BYTES, _LOG_STORAGE, _RDS_M4, _EC2_M4 = range(CORE_SERVICES, len(SERVICES))
 WEEKDAY_DRIVEN = {
     "AWSLambda",
     "AmazonDynamoDB",
@@ -461,6 +483,7 @@ class Resource:
     commitment: str  # "" | "ri" | "sp"
     idle: bool = False
     stops_on_day: int = 0  # >0: resource (and its RI use) stops on that day of every month
+    trend: float = 0.0  # units added per day since the first day (storage that only grows), no noise
 
 
 @dataclass
@@ -501,7 +524,53 @@ def company_build(*, resources: int, seed: int) -> Company:
             resource.stops_on_day = rng.randint(10, 25)  # leaves its RI partly unused
         items.append(resource)
     anomalies = [
-        (rng.randrange(0, 3), rng.randint(3, 27), rng.randrange(len(SERVICES)), rng.choice([3.0, 4.5, 6.0]))
+        (rng.randrange(0, 3), rng.randint(3, 27), rng.randrange(CORE_SERVICES), rng.choice([3.0, 4.5, 6.0]))
         for _ in range(3)
     ]
+    items += _planted(items, seed=seed)
     return Company(items, anomalies)
+
+
+def _resource_id(spec: tuple, account: int, region: int, suffix: str) -> str:  # type: ignore[type-arg]
+    return f"arn:aws:{spec[0].lower()}:{REGIONS[region][0]}:{ACCOUNTS[account][0]}:{spec[8]}{suffix}"
+
+
+def _planted(items: list[Resource], *, seed: int) -> list[Resource]:
+    """Resources and signals the recommendations detectors look for, from their own random stream.
+
+    Every EC2 instance gets its data transfer line (a few idle ones almost none); one account gets
+    load balancers (one idle), NAT data processing, log groups that only grow, and previous-generation
+    EC2 and RDS instances.
+    """
+    rng = random.Random(seed * 7919 + 13)
+    planted: list[Resource] = []
+    prod = next(i for i, account in enumerate(ACCOUNTS) if account[1] == "northwind-prod")
+    staging = next(i for i, account in enumerate(ACCOUNTS) if account[1] == "northwind-staging")
+    for extra, (service, account) in enumerate(((_EC2_M4, prod), (_EC2_M4, staging), (_RDS_M4, staging))):
+        spec = SERVICES[service]
+        planted.append(Resource(account, service, 0, _resource_id(spec, account, 0, f"p{extra:07x}"), spec[7], {}, ""))
+    instances = [r for r in items + planted if SERVICES[r.service][3].startswith("BoxUsage")]
+    idle_candidates = [r for r in instances if not r.commitment]
+    idle = {id(r) for r in rng.sample(idle_candidates, k=min(3, len(idle_candidates)))}
+    for instance in instances:
+        gigabytes = 0.01 if id(instance) in idle else rng.lognormvariate(3, 0.8)
+        planted.append(
+            Resource(instance.account, _TRAFFIC, instance.region, instance.resource_id, gigabytes, instance.tags, "")
+        )
+    for number, busy in enumerate((True, True, False)):
+        spec = SERVICES[_ALB]
+        resource_id = _resource_id(spec, prod, 0, f"web-{number}/{rng.getrandbits(48):012x}")
+        planted.append(Resource(prod, _ALB, 0, resource_id, 24, {"application": "website"}, ""))
+        if busy:
+            planted.append(Resource(prod, _ALB_LCU, 0, resource_id, rng.uniform(20, 60), {}, ""))
+    for resource in [r for r in items if SERVICES[r.service][3] == "NatGateway-Hours"]:
+        planted.append(
+            Resource(resource.account, _NAT_BYTES, resource.region, resource.resource_id, rng.uniform(40, 120), {}, "")
+        )
+    for number in range(2):
+        spec = SERVICES[_LOG_STORAGE]
+        resource_id = _resource_id(spec, prod, 0, f"/aws/app/service-{number}")
+        planted.append(
+            Resource(prod, _LOG_STORAGE, 0, resource_id, spec[7] * (number + 1), {}, "", trend=0.1 * (number + 1))
+        )
+    return planted

@@ -85,8 +85,9 @@ def default_start(months: int, today: datetime.date | None = None) -> datetime.d
 
 
 def _resources_for(rows: int, days: int) -> int:
-    # ~1.1 rows per resource-day once Savings Plan negations are counted.
-    return max(20, math.ceil(rows / days / 1.05))
+    # ~1.3 rows per drawn resource-day once Savings Plan negations and the planted
+    # resources (instance traffic, load balancers, ...) are counted; topped up from there.
+    return max(20, math.ceil(rows / days / 1.3))
 
 
 def cur_generate(
@@ -242,9 +243,12 @@ def _day_lines(
         if anomaly_month == month_index and anomaly_day == day:
             factor = pc.if_else(pc.equal(rows.column("x_service"), service), pc.multiply(factor, spike), factor)
     hourly = rows.column("x_hourly")
-    amount = pc.if_else(
-        hourly, rows.column("x_daily_units"), pc.round(pc.multiply(rows.column("x_daily_units"), factor), 6)
-    )
+    # Storage that only grows (log groups without retention): a steady daily increase, no noise.
+    elapsed = _days_since_start(period, month_index) + day - 1
+    trend = rows.column("x_trend")
+    grown = pc.round(pc.add(rows.column("x_daily_units"), pc.multiply(trend, float(elapsed))), 6)
+    steady = pc.if_else(pc.equal(trend, 0.0), rows.column("x_daily_units"), grown)
+    amount = pc.if_else(hourly, steady, pc.round(pc.multiply(rows.column("x_daily_units"), factor), 6))
     price = rows.column("x_price")
     on_demand = pc.round(pc.multiply(amount, price), 10)
     kind = rows.column("line_item_line_item_type")
@@ -321,6 +325,14 @@ def _negations(lines: pa.Table, is_sp: pa.Array) -> pa.Table:
     for name, values in replace.items():
         covered = covered.set_column(names.index(name), name, values)
     return covered
+
+
+def _days_since_start(period: datetime.date, month_index: int) -> int:
+    """Days from the first generated month's first day to `period` (the month_index-th month)."""
+    year, month = period.year, period.month - month_index
+    while month < 1:
+        year, month = year - 1, month + 12
+    return (period - datetime.date(year, month, 1)).days
 
 
 def _next_month(period: datetime.date) -> datetime.datetime:

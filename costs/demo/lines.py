@@ -103,8 +103,9 @@ def _static_row(index: int, resource: Any) -> dict[str, Any]:
             "x_service": resource.service,
             "x_stops_on_day": resource.stops_on_day,
             "x_weekday_driven": code in WEEKDAY_DRIVEN,
-            "x_hourly": hourly or resource.idle,
+            "x_hourly": hourly or resource.idle or bool(resource.trend),
             "x_daily_units": float(_units if hourly else resource.daily_units),
+            "x_trend": float(resource.trend),
             "x_price": float(price),
             "x_line_id": _sku("line", index),
         }

@@ -1,4 +1,4 @@
-"""`manage.py load_demo_data --org <slug> [--months 3]`: generate and ingest demo bills (re-running replaces)."""
+"""`manage.py load_demo_data --org <slug> [--months 4]`: generate and ingest demo bills (re-running replaces)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--org", required=True)
-        parser.add_argument("--months", type=int, default=3)
+        # Four months: enough history for age-based findings (snapshots billed for over 90 days).
+        parser.add_argument("--months", type=int, default=4)
         parser.add_argument("--seed", type=int, default=7)
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -1,0 +1,1 @@
+"""Rationale writers: prompt, batching, validation, the offline and Bedrock providers."""

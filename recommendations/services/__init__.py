@@ -1,0 +1,1 @@
+"""Writes of the recommendations app (runs, stored results, rationale, workflow)."""
