@@ -218,6 +218,8 @@ class AiCallLog(models.Model):
     service_tier = models.CharField(max_length=20, blank=True)
     output_format = models.CharField(max_length=20, blank=True)
     attempt = models.PositiveIntegerField(default=1)
+    # Retries botocore made inside this call (throttling, 5xx, timeouts) before it returned.
+    retries = models.PositiveIntegerField(default=0)
     batch_size = models.PositiveIntegerField(default=0)
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)

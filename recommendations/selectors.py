@@ -141,10 +141,13 @@ def ai_usage_this_month(*, today: datetime.date | None = None) -> dict[str, Any]
     """Tokens and estimated cost of this calendar month's model calls (the monthly budget counts these)."""
     today = today or timezone.now().date()
     start = datetime.datetime(today.year, today.month, 1, tzinfo=datetime.UTC)
-    sums = AiCallLog.objects.filter(created_at__gte=start).aggregate(
+    # CountTokens rows record what was counted, not spent.
+    spent = AiCallLog.objects.filter(created_at__gte=start).exclude(operation="count_tokens")
+    sums = spent.aggregate(
         input=Sum("input_tokens"),
         output=Sum("output_tokens"),
         cache_read=Sum("cache_read_tokens"),
+        cache_write=Sum("cache_write_tokens"),
         cost=Sum("estimated_cost"),
     )
     return {key: value or 0 for key, value in sums.items()}

@@ -15,12 +15,15 @@ from django_tenants.utils import get_tenant_model, tenant_context
 
 from finops.celery import Queue, shared_task, tenant_task
 from recommendations.models import RunTrigger
+from recommendations.services.batch_jobs import batch_job_collect
 from recommendations.services.runs import recommendations_run
 
 log = logging.getLogger(__name__)
 
 # Several ingestions in a row (one per billing period) ask for one run, not one each.
 PENDING_KEY = "recommendations:run-pending"
+# Bedrock batch jobs take minutes to hours (and expire after 24 h unless done).
+BATCH_POLL_SECONDS = 900
 
 
 def run_soon(*, trigger: str) -> bool:
@@ -37,7 +40,18 @@ def recommendations_run_task(trigger: str = RunTrigger.MANUAL) -> dict[str, Any]
     """Detect, store and explain savings for this organization."""
     cache.delete(PENDING_KEY)
     run = recommendations_run(trigger=trigger)
+    if run.batch_job_arn:
+        batch_job_collect_task.apply_async(kwargs={"run_id": run.pk}, countdown=BATCH_POLL_SECONDS, queue=Queue.AI)
     return {"run": run.pk, "status": run.status, "candidates": run.candidates, "written": run.rationales_written}
+
+
+@tenant_task(name="recommendations.tasks.batch_job_collect_task", bind=True, max_retries=96)
+def batch_job_collect_task(self: Any, run_id: int) -> dict[str, Any]:
+    """Collect a batch inference job's answers; looks again every BATCH_POLL_SECONDS until the job has ended."""
+    outcome = batch_job_collect(run_id=run_id)
+    if outcome == "waiting":
+        raise self.retry(countdown=BATCH_POLL_SECONDS)
+    return {"run": run_id, "outcome": outcome}
 
 
 @shared_task(name="recommendations.tasks.recommendations_run_all_organizations")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 
@@ -21,7 +21,7 @@ class WriteOutcome:
     pending: int = 0  # not written this run (budget, errors): picked up by the next run
     service_tier: str = ""
     batch_job_arn: str = ""
-    batch_job_keys: list[str] = field(default_factory=list)
+    batch_job_keys: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Writer(Protocol):

@@ -57,3 +57,57 @@ def usage(
 
 def window(*rows: ResourceUsage, **options: Any) -> DetectorInput:
     return DetectorInput(window_start=START, window_end=END, usage=list(rows), **options)
+
+
+def candidates(count: int, *, prefix: str = "vol-", savings_from: int = 10) -> list[Any]:
+    """`count` gp2 volume candidates with distinct ids and savings (for rationale tests)."""
+    from recommendations.detectors.base import Candidate, Evidence
+
+    made = []
+    for number in range(count):
+        savings = Decimal(savings_from + number) + Decimal("0.25")
+        cost = savings * 5
+        resource = f"{prefix}{number:05d}"
+        made.append(
+            Candidate(
+                detector="ebs_gp2_to_gp3",
+                category="storage",
+                title=f"Change EBS volume {resource} from gp2 to gp3",
+                account_id=ACCOUNT,
+                region="us-east-1",
+                resource_id=resource,
+                resource_type="EBS volume gp2",
+                currency="USD",
+                monthly_cost=cost,
+                monthly_savings=savings,
+                method=f"${cost} a month for gp2; gp3 lists at 80.0% of that: ${savings} a month.",
+                confidence="high",
+                effort="low",
+                window_start=START,
+                window_end=END,
+                facts={"size_gb": str(100 + number), "gp3_price_ratio": "0.8000"},
+                evidence=(
+                    Evidence(
+                        label="Volume storage (gp2)",
+                        resource_id=resource,
+                        usage_type="EBS:VolumeUsage.gp2",
+                        period_start=START,
+                        period_end=END,
+                        quantity=Decimal(100 + number),
+                        unit="GB-Mo",
+                        effective_cost=cost,
+                    ),
+                ),
+            )
+        )
+    return made
+
+
+def stored(count: int, **options: Any) -> Any:
+    """A run (provider bedrock) whose store step saved `count` crafted candidates; returns the run."""
+    from recommendations.models import RecommendationRun
+    from recommendations.services.store import candidates_store
+
+    run = RecommendationRun.objects.create(trigger=options.pop("trigger", "manual"), provider="bedrock")
+    candidates_store(run=run, candidates=candidates(count, **options))
+    return run
