@@ -13,7 +13,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django_tenants.utils import get_tenant_model, tenant_context
 
-from finops.celery import Queue, shared_task, tenant_task
+from finops.celery import shared_task, tenant_task
+from finops.queues import Queue
 from recommendations.models import RunTrigger
 from recommendations.services.batch_jobs import batch_job_collect
 from recommendations.services.runs import recommendations_run

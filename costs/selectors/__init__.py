@@ -1,5 +1,6 @@
 """The bill's read API for everyone else (pages, the API, other apps): from the daily rollups and
-the explorer's summary tables (`breakdown` picks the smallest that answers; `lines` reads line items).
+the explorer's summary tables (`breakdown` picks the smallest that answers; `lines` reads line items;
+`resources` reads line items per resource for the recommendations detectors).
 
 Apps that read the bill (explorer, monitoring, recommendations) import from here, never
 from `costs.models`; new reads go in a module of this package and are re-exported here.

@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
-from costs.aws import AwsCallError, call_error
+from finops.aws import AwsCallError, call_error
 
 # Errors worth another try later (botocore has already retried them a few times).
 TRANSIENT_CODES = frozenset(

@@ -361,3 +361,18 @@ def _handler_for(bedrock: LocalBedrock) -> type[BaseHTTPRequestHandler]:
 
 
 __all__ = ["Action", "LocalBedrock", "SERVER_ERROR", "THROTTLE", "UNAVAILABLE"]
+
+
+def runtime_client(url: str, *, secret_key: str = "testing", total_attempts: int | None = None) -> Any:  # noqa: S107
+    """A plain boto3 bedrock-runtime client on the local server (for tests of the server itself)."""
+    from botocore.config import Config
+
+    config = Config(retries={"total_max_attempts": total_attempts, "mode": "standard"}) if total_attempts else None
+    return boto3.client(
+        "bedrock-runtime",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key=secret_key,
+        config=config,
+    )

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from costs.selectors_resources import CommitmentUsage, DailySpend, ResourceUsage
+from costs.selectors.resources import CommitmentUsage, DailySpend, ResourceUsage
 from recommendations.pricing import HOURS_PER_MONTH
 
 CENT = Decimal("0.01")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from costs.selectors_resources import ResourceUsage
+from costs.selectors.resources import ResourceUsage
 from recommendations.detectors.base import (
     ZERO,
     Candidate,

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from costs import selectors_resources as bill
+from costs.selectors import resources as bill
 from recommendations.detectors import detect_all
 from recommendations.detectors.base import Candidate, DetectorInput, Signals
 from recommendations.models import RecommendationRun, RunStatus, RunTrigger

@@ -6,7 +6,7 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
-from costs.selectors_resources import ResourceUsage
+from costs.selectors.resources import ResourceUsage
 from recommendations.detectors.base import DetectorInput
 
 START = datetime.date(2024, 9, 1)

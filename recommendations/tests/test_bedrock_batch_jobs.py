@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
-import boto3
 from django_tenants.utils import tenant_context
 
 from finops.aws.bedrock_local import Action
+from finops.aws.testing import moto_client
 from recommendations.models import AiCallLog, Recommendation, RecommendationRun, RunStatus
 from recommendations.services.batch_jobs import batch_job_collect
 from recommendations.services.rationale import rationales_refresh
@@ -24,7 +24,7 @@ def _configure(settings, bedrock, s3_server):
     settings.BEDROCK_BATCH_INFERENCE_THRESHOLD = 30
     settings.BEDROCK_BATCH_SIZE = 20
     bedrock.s3_endpoint = s3_server
-    s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
+    s3 = moto_client("s3", s3_server)
     if BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
         s3.create_bucket(Bucket=BUCKET)
     return s3

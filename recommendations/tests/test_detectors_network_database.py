@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from costs.selectors_resources import CommitmentUsage, DailySpend
+from costs.selectors.resources import CommitmentUsage, DailySpend
 from recommendations.detectors.base import Signals
 from recommendations.detectors.commitments import commitment_low_utilization, savings_plan_purchase
 from recommendations.detectors.database import rds_gp2, rds_idle, rds_previous_generation

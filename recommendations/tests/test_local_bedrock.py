@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 import requests
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from finops.aws.bedrock_local import THROTTLE
+from finops.aws.bedrock_local import THROTTLE, runtime_client
 
 MESSAGES = [{"role": "user", "content": [{"text": "hello"}]}]
+MODEL = "us.anthropic.claude-sonnet-4-6"
 
 
 def test_unsigned_and_wrongly_signed_requests_are_refused(bedrock_server):
@@ -22,25 +20,20 @@ def test_unsigned_and_wrongly_signed_requests_are_refused(bedrock_server):
     assert unsigned.status_code == 403
     assert unsigned.headers["x-amzn-ErrorType"].startswith("MissingAuthenticationTokenException")
 
-    wrong = boto3.client(
-        "bedrock-runtime", endpoint_url=bedrock_server.url, region_name="us-east-1",
-        aws_access_key_id="testing", aws_secret_access_key="not-the-secret",
-    )  # fmt: skip
-    with pytest.raises(ClientError) as refused:
-        wrong.converse(modelId="us.anthropic.claude-sonnet-4-6", messages=MESSAGES)
-    assert refused.value.response["Error"]["Code"] == "InvalidSignatureException"
+    wrong = runtime_client(bedrock_server.url, secret_key="not-the-secret")
+    with pytest.raises(Exception) as refused:
+        wrong.converse(modelId=MODEL, messages=MESSAGES)
+    assert refused.value.response["Error"]["Code"] == "InvalidSignatureException"  # type: ignore[attr-defined]
 
 
 def test_scripted_throttling_reaches_botocore_as_a_throttling_exception(bedrock_server):
     bedrock_server.reset()
     bedrock_server.script.append(THROTTLE)
-    client = boto3.client(
-        "bedrock-runtime", endpoint_url=bedrock_server.url, region_name="us-east-1",
-        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
-    )  # fmt: skip
-    with pytest.raises(ClientError) as throttled:
-        client.converse(modelId="us.anthropic.claude-sonnet-4-6", messages=MESSAGES)
-    assert throttled.value.response["Error"]["Code"] == "ThrottlingException"
-    assert throttled.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
-    answer = client.converse(modelId="us.anthropic.claude-sonnet-4-6", messages=MESSAGES)
+    client = runtime_client(bedrock_server.url, total_attempts=1)
+    with pytest.raises(Exception) as throttled:
+        client.converse(modelId=MODEL, messages=MESSAGES)
+    response = throttled.value.response  # type: ignore[attr-defined]
+    assert response["Error"]["Code"] == "ThrottlingException"
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    answer = client.converse(modelId=MODEL, messages=MESSAGES)
     assert answer["stopReason"] == "end_turn" and answer["usage"]["inputTokens"] > 0
