@@ -27,6 +27,9 @@ READ_ONLY_API_ACTIONS = [
     "bcm-data-exports:ListExports",
     "bcm-data-exports:GetExport",
     "organizations:ListAccounts",
+    # Savings checks the bill cannot make: CPU/connections of instances, whether a volume is attached.
+    "cloudwatch:GetMetricData",
+    "ec2:DescribeVolumes",
 ]
 
 

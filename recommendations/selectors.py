@@ -105,8 +105,9 @@ def recommendations_list(*, filters: ListFilters, today: datetime.date | None = 
 
 def savings_summary(*, rows: QuerySet[Recommendation]) -> dict[str, Any]:
     """Total potential monthly savings of the rows (per currency), and the part not of low confidence."""
-    totals = rows.values("currency").annotate(total=Sum("monthly_savings")).order_by("currency")
-    confident = rows.exclude(confidence="low").values("currency").annotate(total=Sum("monthly_savings"))
+    unordered = rows.order_by()  # an ordering would join the GROUP BY
+    totals = unordered.values("currency").annotate(total=Sum("monthly_savings")).order_by("currency")
+    confident = unordered.exclude(confidence="low").values("currency").annotate(total=Sum("monthly_savings"))
     confident_by_currency = {row["currency"]: row["total"] for row in confident}
     return {
         "totals": [
@@ -128,9 +129,14 @@ def filter_choices() -> dict[str, list[str]]:
     }
 
 
+def recommendations_with_details() -> QuerySet[Recommendation]:
+    """Recommendations with their evidence and history (the schema scopes them to the organization)."""
+    return Recommendation.objects.prefetch_related("evidence", "history")
+
+
 def recommendation_get(*, recommendation_id: int) -> Recommendation:
-    """One recommendation of this organization (the schema scopes it); raises DoesNotExist."""
-    return Recommendation.objects.prefetch_related("evidence", "history").get(pk=recommendation_id)
+    """One recommendation of this organization; raises DoesNotExist."""
+    return recommendations_with_details().get(pk=recommendation_id)
 
 
 def ai_logs(*, limit: int = 200) -> QuerySet[AiCallLog]:
@@ -155,3 +161,71 @@ def ai_usage_this_month(*, today: datetime.date | None = None) -> dict[str, Any]
 
 def last_runs(*, limit: int = 5) -> QuerySet[RecommendationRun]:
     return RecommendationRun.objects.order_by("-started_at", "-id")[:limit]
+
+
+@dataclass(frozen=True)
+class Realized:
+    """What a done recommendation saved: the cost before versus the cost since, both per month."""
+
+    before: Decimal | None
+    after: Decimal | None
+    realized: Decimal | None
+    days_after: int
+    note: str = ""
+
+
+def _usage_prefixes(recommendation: Recommendation) -> list[str]:
+    types = {line.usage_type for line in recommendation.evidence.all() if line.usage_type}
+    return sorted({usage_type.split(":", 1)[0] for usage_type in types})
+
+
+def realized_savings(*, recommendations: list[Recommendation]) -> dict[int, Realized]:
+    """Per done recommendation: its resources' monthly cost when marked done versus since the day after."""
+    from costs.selectors import resources as bill
+
+    last = bill.usage_last_day()
+    found: dict[int, Realized] = {}
+    for recommendation in recommendations:
+        if recommendation.status != Status.DONE or recommendation.done_at is None:
+            continue
+        before = recommendation.baseline_monthly_cost
+        if recommendation.category == "commitments":
+            found[recommendation.pk] = Realized(
+                before, None, None, 0, "commitments show up in coverage and utilization, not in one resource's cost"
+            )
+            continue
+        start = recommendation.done_at.date() + datetime.timedelta(days=1)
+        if last is None or last < start or before is None:
+            found[recommendation.pk] = Realized(before, None, None, 0, f"waiting for the bill after {start:%Y-%m-%d}")
+            continue
+        days = (last - start).days + 1
+        cost = bill.resources_cost(
+            resource_ids=[recommendation.resource_id],
+            start=start,
+            end=last,
+            usage_type_prefixes=_usage_prefixes(recommendation) or None,
+        ).get(recommendation.resource_id, Decimal(0))
+        after = (cost * 730 / (days * 24)).quantize(Decimal("0.01"))
+        found[recommendation.pk] = Realized(before, after, (before - after).quantize(Decimal("0.01")), days)
+    return found
+
+
+def realized_total(realized: dict[int, Realized]) -> Decimal:
+    return sum((r.realized for r in realized.values() if r.realized is not None), Decimal(0))
+
+
+def explorer_url(*, resource_id: str, start: datetime.date, end: datetime.date, usage_type: str = "") -> str:
+    """The explorer page filtered to a resource (and usage type) over a period; query-string format
+    `/costs/?start=YYYY-MM-DD&end=YYYY-MM-DD&group_by=usage_type&filter=resource_id:<id>[&filter=usage_type:<t>]`."""
+    from urllib.parse import urlencode
+
+    params: list[tuple[str, str]] = [
+        ("start", f"{start:%Y-%m-%d}"),
+        ("end", f"{end:%Y-%m-%d}"),
+        ("group_by", "usage_type"),
+    ]
+    if resource_id:
+        params.append(("filter", f"resource_id:{resource_id}"))
+    if usage_type:
+        params.append(("filter", f"usage_type:{usage_type}"))
+    return "/costs/?" + urlencode(params)

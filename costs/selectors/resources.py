@@ -233,18 +233,29 @@ def on_demand_compute_daily(*, start: datetime.date, end: datetime.date) -> list
         return [DailySpend(day=r[0], currency=r[1], effective_cost=r[2] or Decimal(0)) for r in cursor.fetchall()]
 
 
-def resources_cost(*, resource_ids: list[str], start: datetime.date, end: datetime.date) -> dict[str, Decimal]:
-    """Effective cost per resource for the days start..end (inclusive); absent resources cost nothing."""
+def resources_cost(
+    *,
+    resource_ids: list[str],
+    start: datetime.date,
+    end: datetime.date,
+    usage_type_prefixes: list[str] | None = None,
+) -> dict[str, Decimal]:
+    """Effective cost per resource for the days start..end (inclusive); absent resources cost nothing.
+
+    `usage_type_prefixes` narrows it to usage types starting with one of them (e.g. `BoxUsage`, so a
+    resized instance is compared on its instance hours only, whatever its new type).
+    """
     if not resource_ids:
         return {}
     until = end + datetime.timedelta(days=1)
+    patterns = [f"{prefix}%" for prefix in usage_type_prefixes] if usage_type_prefixes else ["%"]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT resource_id, SUM(COALESCE(effective_cost, billed_cost)) FROM costs_costlineitem "
             "WHERE resource_id = ANY(%s) AND charge_category = 'Usage' "
-            f"AND COALESCE(x_line_item_type, '') <> '{_NOT_USAGE}' "
+            f"AND COALESCE(x_line_item_type, '') <> '{_NOT_USAGE}' AND COALESCE(x_usage_type, '') LIKE ANY(%s) "
             "AND billing_period >= %s AND billing_period <= %s "
             "AND charge_period_start >= %s AND charge_period_start < %s GROUP BY resource_id",
-            [list(resource_ids), _periods_from(start), end, start, until],
+            [list(resource_ids), patterns, _periods_from(start), end, start, until],
         )
         return {row[0]: row[1] or Decimal(0) for row in cursor.fetchall()}

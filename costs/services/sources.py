@@ -103,6 +103,11 @@ def source_credentials(*, source: CostSource) -> Credentials:
     )
 
 
+def role_credentials(*, source_id: int) -> Credentials:
+    """Assume the role of source `source_id` (for reads beyond the bill); raises AwsCallError or DoesNotExist."""
+    return source_credentials(source=CostSource.objects.get(pk=source_id))
+
+
 def explain_assume_role_error(*, source: CostSource, error: AwsCallError) -> str:
     if error.code == "AccessDenied":
         # AWS deliberately answers the same for a missing role, an untrusted caller and a wrong

@@ -74,6 +74,8 @@ def test_permissions_are_read_only_and_scoped_to_the_export(template: Any) -> No
                 "bcm-data-exports:ListExports",
                 "bcm-data-exports:GetExport",
                 "organizations:ListAccounts",
+                "cloudwatch:GetMetricData",
+                "ec2:DescribeVolumes",
             ]
         )
     )

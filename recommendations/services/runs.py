@@ -6,6 +6,7 @@ The model is called outside any transaction; each answer is saved as it arrives.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 
@@ -19,6 +20,7 @@ from recommendations.detectors.base import Candidate, DetectorInput, Signals
 from recommendations.models import RecommendationRun, RunStatus, RunTrigger
 from recommendations.pricing import price_book
 from recommendations.services.rationale import rationales_refresh
+from recommendations.services.signals import signals_collect
 from recommendations.services.store import candidates_store, snoozes_expire
 
 logger = logging.getLogger(__name__)
@@ -68,6 +70,8 @@ def run_detect(*, today: datetime.date) -> tuple[DetectorInput | None, list[Cand
     inputs = detector_input(today=today)
     if inputs is None:
         return None, []
+    signals = signals_collect(usage=inputs.usage, start=inputs.window_start, end=inputs.window_end)
+    inputs = dataclasses.replace(inputs, signals=signals)
     return inputs, detect_all(inputs, price_book())
 
 
