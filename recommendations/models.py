@@ -156,6 +156,10 @@ class Recommendation(models.Model):
             return Status.OPEN
         return self.status
 
+    @property
+    def status_label(self) -> str:
+        return str(Status(self.effective_status()).label)
+
 
 class EvidenceLine(models.Model):
     """One figure from the bill behind a recommendation (a resource's usage and cost over a period)."""

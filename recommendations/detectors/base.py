@@ -181,6 +181,12 @@ def money(amount: Decimal) -> str:
     return f"-${-value:f}" if value < 0 else f"${value:f}"
 
 
+def amount(value: Decimal, places: int = 3) -> str:
+    """A usage quantity as people write it: at most `places` decimals, no trailing zeros (720, 0.317)."""
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP).normalize()
+    return f"{rounded:f}"
+
+
 def instance_id(resource_id: str) -> str:
     """`i-0abc…` from `i-0abc…` or an ARN ending in `:instance/i-0abc…` / `:i-0abc…`."""
     return resource_id.replace(":", "/").rsplit("/", 1)[-1]

@@ -10,6 +10,7 @@ from recommendations.detectors.base import (
     Candidate,
     DetectorInput,
     Evidence,
+    amount,
     cents,
     group_by_resource,
     instance_id,
@@ -77,7 +78,7 @@ def ec2_idle(inputs: DetectorInput, prices: PriceBook) -> list[Candidate]:
         itype = instance_type_of(hours[0])
         facts = {
             "instance_type": itype,
-            "running_hours": f"{running:f}",
+            "running_hours": f"{amount(running)}",
             "days_observed": str(days),
             "network_gb_per_day": f"{gb_per_day.quantize(Decimal('0.001')):f}",
             "monthly_on_demand_cost": money(savings),
@@ -85,7 +86,7 @@ def ec2_idle(inputs: DetectorInput, prices: PriceBook) -> list[Candidate]:
         if cpu_value is not None:
             facts["cpu_max_daily_average_percent"] = f"{cpu_value:f}"
         method = (
-            f"{running:f} running hours over {days} days with {network_gb:f} GB of data transfer "
+            f"{amount(running)} running hours over {days} days with {amount(network_gb)} GB of data transfer "
             f"({gb_per_day.quantize(Decimal('0.001')):f} GB/day)"
             + (f" and CPU at most {cpu_value:f}% (CloudWatch daily average)" if cpu_value is not None else "")
             + f". Stopping it saves its on-demand cost: {money(on_demand_cost(hours))} over {days} days "

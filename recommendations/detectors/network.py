@@ -10,6 +10,7 @@ from recommendations.detectors.base import (
     Candidate,
     DetectorInput,
     Evidence,
+    amount,
     cents,
     group_by_resource,
     money,
@@ -59,7 +60,7 @@ def elb_idle(inputs: DetectorInput, prices: PriceBook) -> list[Candidate]:
                 monthly_cost=cents(cost),
                 monthly_savings=cents(cost),
                 method=(
-                    f"{running:f} load balancer hours over {days} days with {lcus:f} LCU-hours and {processed_gb:f} GB "
+                    f"{amount(running)} load balancer hours over {days} days with {amount(lcus)} LCU-hours and {amount(processed_gb)} GB "
                     f"processed. Deleting it saves its whole cost: {money(cost)} a month."
                 ),
                 confidence="medium",
@@ -67,9 +68,9 @@ def elb_idle(inputs: DetectorInput, prices: PriceBook) -> list[Candidate]:
                 window_start=inputs.window_start,
                 window_end=inputs.window_end,
                 facts={
-                    "load_balancer_hours": f"{running:f}",
-                    "lcu_hours": f"{lcus:f}",
-                    "processed_gb": f"{processed_gb:f}",
+                    "load_balancer_hours": f"{amount(running)}",
+                    "lcu_hours": f"{amount(lcus)}",
+                    "processed_gb": f"{amount(processed_gb)}",
                 },
                 confirm_with="CloudWatch RequestCount / ActiveFlowCount at zero and no DNS records pointing to it.",
                 evidence=tuple(Evidence.of(row, row.usage_type) for row in rows),
@@ -103,14 +104,14 @@ def eip_idle(inputs: DetectorInput, prices: PriceBook) -> list[Candidate]:
                 monthly_cost=cents(cost),
                 monthly_savings=cents(cost),
                 method=(
-                    f"{hours:f} idle-address hours over {days} days: AWS charges these only while the address is "
+                    f"{amount(hours)} idle-address hours over {days} days: AWS charges these only while the address is "
                     f"not associated with a running instance. Releasing it saves {money(cost)} a month."
                 ),
                 confidence="high",
                 effort="low",
                 window_start=inputs.window_start,
                 window_end=inputs.window_end,
-                facts={"idle_address_hours": f"{hours:f}"},
+                facts={"idle_address_hours": f"{amount(hours)}"},
                 evidence=tuple(Evidence.of(row, "Idle address hours") for row in rows),
             )
         )
@@ -142,7 +143,7 @@ def nat_gateway_endpoint(inputs: DetectorInput, prices: PriceBook) -> list[Candi
                 monthly_cost=cents(cost),
                 monthly_savings=cents(cost),
                 method=(
-                    f"{processed:f} GB processed over {days} days costs {money(cost)} a month in NAT data processing. "
+                    f"{amount(processed)} GB processed over {days} days costs {money(cost)} a month in NAT data processing. "
                     "Gateway endpoints for S3 and DynamoDB have no hourly or per-GB charge, so the part of this "
                     "traffic that goes to S3 or DynamoDB costs nothing through them. Upper bound: the bill does not "
                     "say which share of the traffic that is."
@@ -151,7 +152,7 @@ def nat_gateway_endpoint(inputs: DetectorInput, prices: PriceBook) -> list[Candi
                 effort="low",
                 window_start=inputs.window_start,
                 window_end=inputs.window_end,
-                facts={"processed_gb": f"{processed:f}", "days_observed": str(days)},
+                facts={"processed_gb": f"{amount(processed)}", "days_observed": str(days)},
                 confirm_with=(
                     "VPC Flow Logs of the NAT gateway's interface grouped by destination: the share going to the "
                     "S3 and DynamoDB prefix lists of this region is the real saving."

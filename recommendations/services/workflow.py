@@ -25,8 +25,14 @@ class WorkflowError(ValueError):
     """A status change that is not allowed, or is missing what it needs (reason, date)."""
 
 
-def allowed_transitions(recommendation: Recommendation, *, today: datetime.date | None = None) -> list[str]:
-    return sorted(TRANSITIONS[recommendation.effective_status(today)])
+# The order a person works through them, for the status menu.
+MENU_ORDER = (Status.IN_PROGRESS, Status.DONE, Status.SNOOZED, Status.DISMISSED, Status.OPEN)
+
+
+def allowed_transitions(recommendation: Recommendation, *, today: datetime.date | None = None) -> list[tuple[str, str]]:
+    """(status, label) pairs this recommendation may move to now, in working order."""
+    allowed = TRANSITIONS[recommendation.effective_status(today)]
+    return [(status.value, status.label) for status in MENU_ORDER if status in allowed]
 
 
 @transaction.atomic
