@@ -113,7 +113,8 @@ def test_when_bedrock_stays_down_no_candidate_is_lost(org_a, bedrock, settings):
 def test_no_more_calls_in_flight_than_the_organizations_cap(org_a, bedrock, settings):
     settings.BEDROCK_ORGANIZATION_CONCURRENCY = 2
     settings.BEDROCK_BATCH_SIZE = 2
-    bedrock.script.extend([Action("delay", seconds=0.3)] * 6)
+    # Each answer takes a second: the two threads' calls overlap, a third never joins them.
+    bedrock.script.extend([Action("delay", seconds=1.0)] * 6)
     with tenant_context(org_a.organization):
         outcome = rationales_refresh(run=stored(12))
     assert outcome.written == 12
