@@ -60,7 +60,9 @@ def test_cpu_and_volume_states_from_the_role_confirm_idle_and_unattached(org_a, 
         _row(attached, "EBS:VolumeUsage.gp3", start, end, "8.00"),
     ]
     with tenant_context(org_a.organization):
-        source_create(name="Payer", role_arn=ROLE, bucket="b", prefix="cur", export_name="daily", format="auto")
+        source_create(
+            name="Payer", role_arn=ROLE, bucket="initech-billing", prefix="cur", export_name="daily", format="auto"
+        )
         signals = signals_collect(usage=usage, start=start, end=end)
         assert signals.cpu_max_daily_average == {busy: Decimal("55.0"), quiet: Decimal("1.5")}
         assert signals.volume_states == {loose: "available", attached: "in-use"}
