@@ -215,17 +215,19 @@ def realized_total(realized: dict[int, Realized]) -> Decimal:
 
 
 def explorer_url(*, resource_id: str, start: datetime.date, end: datetime.date, usage_type: str = "") -> str:
-    """The explorer page filtered to a resource (and usage type) over a period; query-string format
-    `/costs/?start=YYYY-MM-DD&end=YYYY-MM-DD&group_by=usage_type&filter=resource_id:<id>[&filter=usage_type:<t>]`."""
+    """The cost explorer (costs/explorer) on this evidence: the resource's effective cost per day over
+    the period, by usage type (`/costs/?start=…&end=…&granularity=day&group_by=usage_type&include.resource_id=…`)."""
     from urllib.parse import urlencode
 
     params: list[tuple[str, str]] = [
         ("start", f"{start:%Y-%m-%d}"),
         ("end", f"{end:%Y-%m-%d}"),
+        ("granularity", "day"),
         ("group_by", "usage_type"),
+        ("basis", "effective_cost"),
     ]
     if resource_id:
-        params.append(("filter", f"resource_id:{resource_id}"))
+        params.append(("include.resource_id", resource_id))
     if usage_type:
-        params.append(("filter", f"usage_type:{usage_type}"))
+        params.append(("include.usage_type", usage_type))
     return "/costs/?" + urlencode(params)

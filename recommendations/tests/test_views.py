@@ -68,8 +68,8 @@ def test_the_detail_shows_the_computation_evidence_with_explorer_links_and_steps
     assert 'id="savings">$11.25<' in html
     assert "gp3 lists at 80.0% of that" in html
     assert (
-        "/costs/?start=2024-09-01&amp;end=2024-09-30&amp;group_by=usage_type&amp;"
-        "filter=resource_id%3Avol-00001&amp;filter=usage_type%3AEBS%3AVolumeUsage.gp2"
+        "/costs/?start=2024-09-01&amp;end=2024-09-30&amp;granularity=day&amp;group_by=usage_type&amp;"
+        "basis=effective_cost&amp;include.resource_id=vol-00001&amp;include.usage_type=EBS%3AVolumeUsage.gp2"
     ) in html
     assert "aws ec2 modify-volume --volume-id vol-00001 --volume-type gp3" in html
     assert "Not AI" in html and "not written by AI" in html
@@ -144,6 +144,15 @@ def test_ai_logs_are_for_organization_admins(world, client_for):
     html = page.content.decode()
     assert 'id="tokens-spent">1,234<' in html and "converse" in html
     assert client_for(org_a.viewer, org_a).get("/recommendations/ai-logs/").status_code == 403
+
+
+def test_evidence_links_open_the_explorer_on_that_resource(world, client_for):
+    org_a, _org_b, ids = world
+    html = client_for(org_a.viewer, org_a).get(f"/recommendations/{ids['vol-00001']}/").content.decode()
+    found = re.search(r'href="(/costs/\?[^"]+)" class="explorer-link"', html)
+    assert found is not None
+    link = found.group(1).replace("&amp;", "&")
+    assert client_for(org_a.viewer, org_a).get(link).status_code == 200  # the explorer accepts every parameter
 
 
 def test_strangers_get_404_on_every_page(world, client_for):
