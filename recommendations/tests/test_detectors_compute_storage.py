@@ -10,7 +10,7 @@ from recommendations.detectors.base import Signals
 from recommendations.detectors.compute import ec2_idle, ec2_modernize
 from recommendations.detectors.storage import ebs_gp2, ebs_old_snapshots, ebs_unattached, s3_intelligent_tiering
 from recommendations.pricing import price_book
-from recommendations.tests.crafted import END, START, usage, window
+from recommendations.tests.crafted import usage, window
 
 PRICES = price_book()
 S3 = "Amazon Simple Storage Service"
@@ -148,6 +148,3 @@ def test_large_rarely_read_standard_buckets_move_to_intelligent_tiering():
     ]
     assert "Storage Lens" in found[0].confirm_with
 
-
-def test_window_is_thirty_days():
-    assert (END - START).days + 1 == 30
