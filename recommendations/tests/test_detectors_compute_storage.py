@@ -147,4 +147,3 @@ def test_large_rarely_read_standard_buckets_move_to_intelligent_tiering():
         ("bucket-cold", Decimal("6.39"), "low")  # 13.9917 × (1 − 0.0125 / 0.023)
     ]
     assert "Storage Lens" in found[0].confirm_with
-
