@@ -14,6 +14,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from .bedrock import BedrockAccess
 from .config import (
     APP_ROLE_PATH,
     CUSTOMER_ROLE_ARN_PATTERN,
@@ -35,7 +36,6 @@ XRAY_ACTIONS = [
     "xray:GetSamplingTargets",
     "xray:GetSamplingStatisticSummaries",
 ]
-BEDROCK_ACTIONS = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
 
 WEB_COMMAND = ["gunicorn", "finops.wsgi:application", "--config", "deploy/gunicorn.conf.py"]
 # prepare_db: shared and tenant migrations, the public tenant, and the sign-up template schema.
@@ -186,6 +186,7 @@ class Compute(Construct):
         )
 
         # --- workers --------------------------------------------------------------------
+        self.bedrock = BedrockAccess(self, "Bedrock", cfg=cfg, bucket=data.bucket)
         self.workers: dict[str, ecs.FargateService] = {}
         sizes = {"worker-ingest": cfg.worker_ingest, "worker-ai": cfg.worker_ai}
         for pool in WORKER_POOLS:
@@ -201,9 +202,7 @@ class Compute(Construct):
                 size,
                 ["celery", "-A", "finops", "worker", "-Q", ",".join(pool.queues)],
                 role,
-                # The pool that consumes `default` runs finops.metrics.publish_queue_depth, the
-                # QueueDepth metric the worker autoscaling and alarms read.
-                extra_env={"PUBLISH_QUEUE_METRICS": "true"} if "default" in pool.queues else None,
+                extra_env=self._worker_env(pool.queues),
                 health=ecs.HealthCheck(
                     command=WORKER_HEALTH_COMMAND,
                     interval=Duration.seconds(60),
@@ -263,23 +262,18 @@ class Compute(Construct):
         if assume_customer_roles:
             role.add_to_policy(iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[CUSTOMER_ROLE_ARN_PATTERN]))
         if bedrock:
-            profile = cfg.bedrock_inference_profile_arn
-            if profile is None:
-                role.add_to_policy(
-                    iam.PolicyStatement(actions=BEDROCK_ACTIONS, resources=list(cfg.bedrock_foundation_model_arns))
-                )
-            else:
-                role.add_to_policy(iam.PolicyStatement(actions=BEDROCK_ACTIONS, resources=[profile]))
-                # A cross-region profile forwards to the foundation model in one of its
-                # regions; allow that only when the call came through our profile.
-                role.add_to_policy(
-                    iam.PolicyStatement(
-                        actions=BEDROCK_ACTIONS,
-                        resources=list(cfg.bedrock_foundation_model_arns),
-                        conditions={"StringEquals": {"bedrock:InferenceProfileArn": profile}},
-                    )
-                )
+            self.bedrock.grant(role)
         return role
+
+    def _worker_env(self, queues: tuple[str, ...]) -> dict[str, str]:
+        env: dict[str, str] = {}
+        if "default" in queues:
+            # This pool runs finops.metrics.publish_queue_depth, the QueueDepth metric the
+            # worker autoscaling and alarms read.
+            env["PUBLISH_QUEUE_METRICS"] = "true"
+        if "ai" in queues:
+            env.update(self.bedrock.environment)
+        return env
 
     def _task_definition(
         self,

@@ -24,7 +24,7 @@ DEFAULT_CONTEXT: dict[str, str] = {
     "alarmEmail": "",
     "githubRepo": "example-org/finops",
     # A cross-region inference profile: Claude models on Bedrock are invoked through one.
-    "bedrockModelId": "us.anthropic.claude-sonnet-4-20250514-v1:0",
+    "bedrockModelId": "us.anthropic.claude-sonnet-4-6",
 }
 
 ECR_REPOSITORY_NAME = "finops"

@@ -30,7 +30,7 @@ CONTEXT = {
     "hostedZoneName": "costs.example.org",
     "imageTag": "abc1234",
     "githubRepo": "acme/finops-app",
-    "bedrockModelId": "us.anthropic.claude-sonnet-4-20250514-v1:0",
+    "bedrockModelId": "us.anthropic.claude-sonnet-4-6",
     "alarmEmail": "oncall@example.org",
 }
 

@@ -39,11 +39,9 @@ def test_a_plain_model_id_grants_that_model_in_the_stack_region_only() -> None:
 
 
 def test_an_inference_profile_grants_the_profile_and_its_routed_models() -> None:
-    staging, _ = environments(
-        {"bedrockModelId": "us.anthropic.claude-sonnet-4-20250514-v1:0", "account": "123456789012"}
-    )
+    staging, _ = environments({"bedrockModelId": "us.anthropic.claude-sonnet-4-6", "account": "123456789012"})
     assert staging.bedrock_inference_profile_arn == (
-        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0"
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-sonnet-4-6"
     )
     assert {arn.split(":")[3] for arn in staging.bedrock_foundation_model_arns} == {
         "us-east-1",
@@ -54,7 +52,7 @@ def test_an_inference_profile_grants_the_profile_and_its_routed_models() -> None
 
 def test_an_inference_profile_outside_its_geography_is_refused() -> None:
     with pytest.raises(ValueError, match="not callable from eu-west-1"):
-        environments({"bedrockModelId": "us.anthropic.claude-sonnet-4-20250514-v1:0", "region": "eu-west-1"})
+        environments({"bedrockModelId": "us.anthropic.claude-sonnet-4-6", "region": "eu-west-1"})
 
 
 def test_unsupported_log_retention_fails_at_synthesis() -> None:

@@ -162,7 +162,7 @@ def test_bedrock_is_allowed_only_on_the_configured_model(
     assert statements
     granted = {r for s in statements for r in as_list(s["Resource"])}
     assert granted == {cfg.bedrock_inference_profile_arn, *cfg.bedrock_foundation_model_arns}
-    assert cfg.bedrock_inference_profile_arn.endswith(":inference-profile/us.anthropic.claude-sonnet-4-20250514-v1:0")
+    assert cfg.bedrock_inference_profile_arn.endswith(":inference-profile/us.anthropic.claude-sonnet-4-6")
     for s in statements:
         if any(":foundation-model/" in r for r in as_list(s["Resource"])):
             # The foundation model only through our inference profile.
@@ -172,7 +172,50 @@ def test_bedrock_is_allowed_only_on_the_configured_model(
     all_actions = {
         a for _, s in iam_statements(templates[stack]) for a in as_list(s["Action"]) if a.startswith("bedrock:")
     }
-    assert all_actions == {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"}
+    assert all_actions == {
+        "bedrock:InvokeModel",
+        "bedrock:InvokeModelWithResponseStream",
+        "bedrock:CountTokens",
+        "bedrock:CreateModelInvocationJob",
+        "bedrock:GetModelInvocationJob",
+    }
+    # Token counting on the foundation model; batch jobs only of ours and on our model.
+    (count,) = statements_with_action(templates[stack], "bedrock:CountTokens")
+    assert set(as_list(count["Resource"])) == set(cfg.bedrock_foundation_model_arns)
+    (jobs,) = statements_with_action(templates[stack], "bedrock:CreateModelInvocationJob")
+    job_arns = f"arn:aws:bedrock:{cfg.region}:{cfg.account}:model-invocation-job/*"
+    assert set(as_list(jobs["Resource"])) == {
+        job_arns,
+        cfg.bedrock_inference_profile_arn,
+        *cfg.bedrock_foundation_model_arns,
+    }
+
+
+@pytest.mark.parametrize("stack", APP_STACKS)
+def test_bedrock_batch_jobs_run_as_a_role_only_bedrock_of_this_account_may_assume(
+    templates: dict[str, Any], configs: dict[str, Any], stack: str
+) -> None:
+    cfg = configs[stack.split("-")[1].lower()]
+    t = templates[stack]
+    roles = {
+        logical_id: r
+        for logical_id, r in t["Resources"].items()
+        if r["Type"] == "AWS::IAM::Role" and "BatchJobRole" in logical_id
+    }
+    ((batch_id, batch),) = roles.items()
+    (trust,) = batch["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "bedrock.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": cfg.account}
+    # Only the AI worker may hand that role to Bedrock.
+    (pass_role,) = statements_with_action(t, "iam:PassRole")
+    assert pass_role["Resource"] == {"Fn::GetAtt": [batch_id, "Arn"]}
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}}
+    holders = {logical_id for logical_id, s in iam_statements(t) if "iam:PassRole" in as_list(s["Action"])}
+    assert len(holders) == 1 and "WorkerAi" in next(iter(holders))
+    app = container(task_definition(t, "worker-ai"), "worker-ai")
+    env = {e["Name"]: e["Value"] for e in app["Environment"]}
+    assert env["RECOMMENDATIONS_PROVIDER"] == "bedrock"
+    assert env["BEDROCK_BATCH_ROLE_ARN"] == {"Fn::GetAtt": [batch_id, "Arn"]}
 
 
 @pytest.mark.parametrize("stack", APP_STACKS)
@@ -194,6 +237,8 @@ def test_s3_access_is_limited_to_our_bucket(templates: dict[str, Any], stack: st
             assert resource in (
                 {"Fn::GetAtt": [bucket_id, "Arn"]},
                 {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]},
+                # Bedrock's batch jobs: only their prefix.
+                {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/recommendations/*"]]},
             ), resource
 
 
@@ -201,7 +246,9 @@ def test_s3_access_is_limited_to_our_bucket(templates: dict[str, Any], stack: st
 def test_only_the_ai_worker_may_call_bedrock(templates: dict[str, Any], stack: str) -> None:
     t = templates[stack]
     holders = {logical_id for logical_id, s in iam_statements(t) if "bedrock:InvokeModel" in as_list(s["Action"])}
-    assert len(holders) == 1 and "WorkerAi" in next(iter(holders))
+    # The AI worker, and the role Bedrock runs the worker's batch jobs as.
+    assert len(holders) == 2
+    assert {("WorkerAi" in h, "BatchJobRole" in h) for h in holders} == {(True, False), (False, True)}
 
 
 # --- alarms -------------------------------------------------------------------------------
