@@ -255,11 +255,12 @@ class DailyCostRollup(models.Model):
     charge_category = models.CharField(max_length=50)
     currency = models.CharField(max_length=10)
     billed_cost = money_field(default=0)
-    effective_cost = money_field(default=0)
-    list_cost = money_field(default=0)
-    contracted_cost = money_field(default=0)
-    unblended_cost = money_field(default=0)
-    net_unblended_cost = money_field(default=0)
+    # NULL: the export does not carry this basis ("not in this export"), which is not 0.
+    effective_cost = money_field(null=True, default=0)
+    list_cost = money_field(null=True, default=0)
+    contracted_cost = money_field(null=True, default=0)
+    unblended_cost = money_field(null=True, default=0)
+    net_unblended_cost = money_field(null=True, default=0)
     row_count = models.BigIntegerField(default=0)
     is_estimate = models.BooleanField(default=False)
 

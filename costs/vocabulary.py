@@ -68,6 +68,10 @@ class ChargeCategory(models.TextChoices):
     ADJUSTMENT = "Adjustment", "Adjustment"
 
 
+# What a page or export shows for a basis an export does not carry (None in the selectors,
+# NULL in rollups): never 0, which would read as a real total.
+NOT_IN_EXPORT = "not in this export"
+
 # Column names, in this order, wherever all the bases are summed or listed.
 BASES: tuple[str, ...] = tuple(CostBasis.values)
 # What `daily_costs` groups by: the daily rollup's own dimension columns.

@@ -5,17 +5,30 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from costs.vocabulary import BASES, ROLLUP_DIMENSIONS
+from costs.vocabulary import BASES, ROLLUP_DIMENSIONS, CostBasis
+
+
+def _basis_sum(basis: str) -> str:
+    """A basis the export does not carry (no line of the source's period has it) stays NULL, never 0.
+
+    Where the export carries it, a line without a value (a tax line's list cost) counts as 0.
+    Billed cost is required of every line.
+    """
+    if basis == CostBasis.BILLED:
+        return f"SUM({basis})"
+    return f"CASE WHEN bool_or(COUNT({basis}) > 0) OVER export THEN COALESCE(SUM({basis}), 0) END"
+
 
 _REBUILD = f"""
 INSERT INTO costs_dailycostrollup ({", ".join(ROLLUP_DIMENSIONS)}, {", ".join(BASES)}, row_count, is_estimate)
 SELECT (charge_period_start AT TIME ZONE 'UTC')::date, source_id, billing_period, billing_account_id,
        COALESCE(sub_account_id, ''), COALESCE(service_name, ''), COALESCE(region_id, ''),
        charge_category, billing_currency,
-       {", ".join(f"COALESCE(SUM({basis}), 0)" for basis in BASES)}, COUNT(*), false
+       {", ".join(_basis_sum(basis) for basis in BASES)}, COUNT(*), false
 FROM costs_costlineitem
 WHERE source_id = %s AND billing_period = ANY(%s)
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+WINDOW export AS (PARTITION BY source_id, billing_period)
 """
 
 # Cost Explorer estimates stand in for days no bill covers yet; once a bill covers a day

@@ -9,7 +9,8 @@ from typing import Any
 
 from costs.vocabulary import BASES
 
-Totals = dict[str, dict[str, dict[str, Decimal]]]  # period -> currency -> basis -> amount
+# period -> currency -> basis -> amount; None for a basis the export does not carry ("not in this export")
+Totals = dict[str, dict[str, dict[str, Decimal | None]]]
 
 
 @dataclass
@@ -32,7 +33,7 @@ class IngestSummary:
         data = asdict(self)
         data["totals"] = {
             period: {
-                currency: {basis: format(amount, "f") for basis, amount in bases.items()}
+                currency: {basis: None if amount is None else format(amount, "f") for basis, amount in bases.items()}
                 for currency, bases in cur.items()
             }
             for period, cur in self.totals.items()
@@ -50,5 +51,7 @@ def period_totals(cursor: Any, *, source_id: int, periods: list[datetime.date]) 
     )
     totals: Totals = {}
     for period, currency, *sums in cursor.fetchall():
-        totals.setdefault(f"{period:%Y-%m}", {})[currency] = {b: Decimal(s) for b, s in zip(BASES, sums, strict=True)}
+        totals.setdefault(f"{period:%Y-%m}", {})[currency] = {
+            b: None if s is None else Decimal(s) for b, s in zip(BASES, sums, strict=True)
+        }
     return totals

@@ -35,7 +35,7 @@ from costs.selectors.series import (
 )
 from costs.selectors.sources import cost_sources, jobs_recent, linked_accounts, source_deliveries, source_jobs
 from costs.selectors.totals import cost_totals
-from costs.vocabulary import ALL_CATEGORIES, BASES, GROUPABLE, ChargeCategory, CostBasis, Dimension
+from costs.vocabulary import ALL_CATEGORIES, BASES, GROUPABLE, NOT_IN_EXPORT, ChargeCategory, CostBasis, Dimension
 
 __all__ = [
     "ALL_CATEGORIES",
@@ -54,6 +54,7 @@ __all__ = [
     "LineItem",
     "LineItemPage",
     "MonthForecast",
+    "NOT_IN_EXPORT",
     "PRESET_LABELS",
     "Preset",
     "QueryError",

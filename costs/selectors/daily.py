@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from costs.models import DailyCostRollup
-from costs.vocabulary import BASES, GROUPABLE
+from costs.selectors.bases import basis_sums, basis_values
+from costs.vocabulary import GROUPABLE
 
 
 def rollups_effective() -> QuerySet[DailyCostRollup]:
@@ -24,7 +24,8 @@ def daily_costs(*, start: datetime.date, end: datetime.date, group_by: str = "se
     """Cost per day (start..end inclusive) and `group_by` value and currency, every basis as Decimal.
 
     Estimates (Cost Explorer) only count for day and billing account pairs no bill covers yet;
-    `is_estimate` says whether any estimate went into a row.
+    `is_estimate` says whether any estimate went into a row. A basis that some export summed
+    into a row does not carry is None ("not in this export"), never 0.
     """
     if group_by not in GROUPABLE:
         raise ValueError(f"cannot group by {group_by!r}; choose one of {', '.join(GROUPABLE)}")
@@ -35,7 +36,7 @@ def daily_costs(*, start: datetime.date, end: datetime.date, group_by: str = "se
         .annotate(
             rows=Sum("row_count"),
             estimates=Count("id", filter=Q(is_estimate=True)),
-            **{basis: Sum(basis) for basis in BASES},
+            **basis_sums(),
         )
         .order_by("day", group_by, "currency")
     )
@@ -46,7 +47,7 @@ def daily_costs(*, start: datetime.date, end: datetime.date, group_by: str = "se
             "currency": row["currency"],
             "rows": int(row["rows"] or 0),
             "is_estimate": bool(row["estimates"]),
-            **{basis: row[basis] or Decimal(0) for basis in BASES},
+            **basis_values(row),
         }
         for row in rows
     ]

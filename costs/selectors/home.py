@@ -28,6 +28,7 @@ def _month_figure(start: datetime.date, end: datetime.date) -> str:
         .annotate(total=Sum(CostBasis.BILLED.value))
         .order_by("-total")
     )
+    # Billed cost is required of every line, so a figure here is never "not in this export".
     figures = [money_format(row["total"] or Decimal(0), row["currency"]) for row in per_currency]
     return " + ".join(figures) if figures else money_format(Decimal(0), "USD")
 

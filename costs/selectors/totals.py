@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import Sum
 
 from costs.models import DailyCostRollup
-from costs.vocabulary import ALL_CATEGORIES, BASES
+from costs.selectors.bases import basis_sums, basis_values
+from costs.vocabulary import ALL_CATEGORIES
 
 
 def _period_date(period: str) -> datetime.date:
@@ -21,12 +21,13 @@ def cost_totals(*, period: str | None = None) -> list[dict[str, Any]]:
     """Totals per billing period, currency and charge category, with every cost basis (Decimal).
 
     Each period and currency also gets an `All` row: the figure to check against the invoice.
-    Only bill-derived rollups count; Cost Explorer estimates are not a bill.
+    Only bill-derived rollups count; Cost Explorer estimates are not a bill. A basis that an
+    export summed into a row does not carry is None there ("not in this export"), never 0.
     """
     rollups = DailyCostRollup.objects.filter(is_estimate=False)
     if period:
         rollups = rollups.filter(billing_period=_period_date(period))
-    sums = {basis: Sum(basis) for basis in BASES}
+    sums = basis_sums()
     rows = []
     per_category = (
         rollups.values("billing_period", "currency", "charge_category")
@@ -55,5 +56,5 @@ def _total_row(row: Mapping[str, Any]) -> dict[str, Any]:
         "currency": row["currency"],
         "charge_category": row.get("charge_category", ALL_CATEGORIES),
         "rows": int(row["rows"] or 0),
-        **{basis: row[basis] or Decimal(0) for basis in BASES},
+        **basis_values(row),
     }

@@ -201,9 +201,9 @@ def _estimates_replace(
                     currency=row.currency,
                     billed_cost=row.unblended,
                     effective_cost=row.amortized,
-                    # Cost Explorer has no list or contracted price; unblended is the closest figure.
-                    list_cost=row.unblended,
-                    contracted_cost=row.unblended,
+                    # Cost Explorer has no list or contracted price: not in this export (NULL, not 0).
+                    list_cost=None,
+                    contracted_cost=None,
                     unblended_cost=row.unblended,
                     net_unblended_cost=row.net_unblended,
                     row_count=1,

@@ -1,4 +1,7 @@
-"""`manage.py cost_totals --org <slug> [--period YYYY-MM]`: the reconciliation figures, as JSON."""
+"""`manage.py cost_totals --org <slug> [--period YYYY-MM]`: the reconciliation figures, as JSON.
+
+Amounts are fixed-point text; a basis the export does not carry is null ("not in this export"), never 0.
+"""
 
 from __future__ import annotations
 
