@@ -108,6 +108,9 @@ class LocalBedrock:
         self.supports_flex = True
         self.in_flight = 0
         self.max_in_flight = 0
+        # Bumped by reset(): a request still answering for an earlier test (a client that timed
+        # out leaves one sleeping) does not count against the next test's figures.
+        self.generation = 0
         self.lock = threading.Lock()
         self._seen_system: set[str] = set()
         self._server: ThreadingHTTPServer | None = None
@@ -143,6 +146,7 @@ class LocalBedrock:
             self.supports_output_config = True
             self.supports_flex = True
             self.in_flight = self.max_in_flight = 0
+            self.generation += 1
 
     def converse_bodies(self) -> list[dict[str, Any]]:
         return [r.body for r in self.requests if r.path.endswith("/converse")]
@@ -179,13 +183,15 @@ class LocalBedrock:
     def converse(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
         """(status, answer, error type) for a Converse body; counts how many are answered at once."""
         with self.lock:
+            generation = self.generation
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             return self._converse(body)
         finally:
             with self.lock:
-                self.in_flight -= 1
+                if generation == self.generation:
+                    self.in_flight -= 1
 
     def _converse(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], str]:
         if "outputConfig" in body and not self.supports_output_config:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -11,14 +13,31 @@ from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import tenant_context
 
+from costs.monitoring.apps import _run_after_ingestion
 from costs.monitoring.models import Anomaly, Monitor, MonitorDimension, MonitoringRun
 from costs.monitoring.services.runs import monitoring_run
 from costs.monitoring.tests.conftest import crafted_bill, day_of
+from costs.signals import ingestion_succeeded
+
+RECEIVER_UID = "monitoring-run-after-ingestion"
+
+
+@contextmanager
+def no_run_after_ingestion() -> Iterator[None]:
+    """Ingest without queueing the after-ingestion run: the test's worker would run it beside ours."""
+    ingestion_succeeded.disconnect(dispatch_uid=RECEIVER_UID)
+    try:
+        yield
+    finally:
+        ingestion_succeeded.connect(_run_after_ingestion, dispatch_uid=RECEIVER_UID)
 
 
 def test_simultaneous_runs_both_succeed_and_store_each_anomaly_once(committed_org: Any, tmp_path: Path) -> None:
     acme = committed_org("acme")
-    call_command("ingest_file", "--org", "acme", str(crafted_bill(tmp_path / "bill.csv", days=112)), stdout=StringIO())
+    with no_run_after_ingestion():
+        call_command(
+            "ingest_file", "--org", "acme", str(crafted_bill(tmp_path / "bill.csv", days=112)), stdout=StringIO()
+        )
     with tenant_context(acme.organization):
         Monitor.objects.create(name="Total spend", dimension=MonitorDimension.TOTAL)
         Monitor.objects.create(name="Services", dimension=MonitorDimension.SERVICE)
