@@ -25,6 +25,7 @@ from costs.ingest.convert import (
 )
 from costs.ingest.cur_tags import tag_key, tags_from_columns, tags_from_map
 from costs.ingest.errors import IngestError
+from costs.vocabulary import ChargeCategory
 
 # Athena name -> the legacy CSV name, for messages in the file's own style.
 REQUIRED = {
@@ -40,22 +41,23 @@ _CUR_PREFIX = re.compile(
     r"(?i)^(line_?item|bill|pricing|product|reservation|savings_?plan|identity|resource_?tags)[/_]"
 )
 
-CHARGE_CATEGORY = {
-    "Usage": "Usage",
-    "DiscountedUsage": "Usage",
-    "SavingsPlanCoveredUsage": "Usage",
-    "SavingsPlanNegation": "Usage",
-    "Tax": "Tax",
-    "Credit": "Credit",
-    "Refund": "Credit",
-    "BundledDiscount": "Credit",
-    "Discount": "Credit",
-    "EdpDiscount": "Credit",
-    "PrivateRateDiscount": "Credit",
-    "SavingsPlanUpfrontFee": "Purchase",
-    "SavingsPlanRecurringFee": "Purchase",
-    "RIFee": "Purchase",
-    "Fee": "Purchase",
+# CUR lineItem/LineItemType -> FOCUS ChargeCategory (refunds and discounts are credits in FOCUS).
+CHARGE_CATEGORY: dict[str, str] = {
+    "Usage": ChargeCategory.USAGE.value,
+    "DiscountedUsage": ChargeCategory.USAGE.value,
+    "SavingsPlanCoveredUsage": ChargeCategory.USAGE.value,
+    "SavingsPlanNegation": ChargeCategory.USAGE.value,
+    "Tax": ChargeCategory.TAX.value,
+    "Credit": ChargeCategory.CREDIT.value,
+    "Refund": ChargeCategory.CREDIT.value,
+    "BundledDiscount": ChargeCategory.CREDIT.value,
+    "Discount": ChargeCategory.CREDIT.value,
+    "EdpDiscount": ChargeCategory.CREDIT.value,
+    "PrivateRateDiscount": ChargeCategory.CREDIT.value,
+    "SavingsPlanUpfrontFee": ChargeCategory.PURCHASE.value,
+    "SavingsPlanRecurringFee": ChargeCategory.PURCHASE.value,
+    "RIFee": ChargeCategory.PURCHASE.value,
+    "Fee": ChargeCategory.PURCHASE.value,
 }
 CHARGE_FREQUENCY = {
     "SavingsPlanRecurringFee": "Recurring",
@@ -267,7 +269,7 @@ class CurMapper:
             pc.if_else(pc.equal(kind, "Usage"), pc.if_else(spot, "Dynamic", "Standard"), null_text),
         )
         usage_amount = self._quantity(batch, ctx, "line_item_usage_amount")
-        is_usage = pc.equal(pc.fill_null(lookup(kind, CHARGE_CATEGORY, None), ""), "Usage")
+        is_usage = pc.equal(pc.fill_null(lookup(kind, CHARGE_CATEGORY, None), ""), ChargeCategory.USAGE.value)
         out = {
             "billing_period_start": ts("bill_billing_period_start_date", required=True),
             "billing_period_end": ts("bill_billing_period_end_date"),
@@ -294,7 +296,7 @@ class CurMapper:
             "x_operation": self._text(batch, "line_item_operation"),
             "x_line_item_type": kind,
             "charge_description": self._text(batch, "line_item_line_item_description"),
-            "charge_category": lookup(kind, CHARGE_CATEGORY, "Adjustment"),
+            "charge_category": lookup(kind, CHARGE_CATEGORY, ChargeCategory.ADJUSTMENT.value),
             "charge_class": pc.if_else(pc.equal(kind, "Refund"), "Correction", null_text),
             "charge_frequency": lookup(kind, CHARGE_FREQUENCY, "Usage-Based"),
             "pricing_category": pricing_category,
