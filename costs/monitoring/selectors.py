@@ -3,28 +3,37 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from costs.monitoring.models import AlertSubscription, Anomaly, AnomalyStatus, Budget, Monitor, MonitoringRun
-from costs.monitoring.services.budgets import budget_status
+from costs.monitoring.services.budgets import budgets_status
 from costs.selectors import latest_cost_day, month_end_forecast
 
-ANOMALY_SORTS = {"impact": "-impact_amount", "recent": "-detected_day", "percent": "-impact_percent"}
+ANOMALY_SORTS = {
+    "impact": "-impact_amount",
+    "recent": "-detected_day",
+    "percent": "-impact_percent",
+    "start": "-start_day",
+}
 
 
 def anomaly_list(
     *,
+    anomalies: QuerySet[Anomaly] | None = None,
     status: str = "",
     severity: str = "",
     monitor_id: int | None = None,
     since: datetime.date | None = None,
+    until: datetime.date | None = None,
     sort: str = "impact",
 ) -> QuerySet[Anomaly]:
-    """Anomalies filtered by status, severity, monitor and first day, sorted by impact (default), recency or percent."""
-    anomalies = Anomaly.objects.select_related("monitor")
+    """Anomalies (all, or the given queryset) filtered by status, severity, monitor and the days they
+    overlap (`since`..`until`), sorted by impact (default), recency, percent or first day, newest first."""
+    anomalies = (Anomaly.objects.all() if anomalies is None else anomalies).select_related("monitor")
     if status:
         anomalies = anomalies.filter(status=status)
     if severity:
@@ -33,11 +42,20 @@ def anomaly_list(
         anomalies = anomalies.filter(monitor_id=monitor_id)
     if since:
         anomalies = anomalies.filter(end_day__gte=since)
+    if until:
+        anomalies = anomalies.filter(start_day__lte=until)
     return anomalies.order_by(ANOMALY_SORTS.get(sort, "-impact_amount"), "-id")
 
 
 def subscription_list(*, user: Any) -> QuerySet[AlertSubscription]:
     return AlertSubscription.objects.filter(user_id=user.pk)
+
+
+def monitor_list(*, monitors: QuerySet[Monitor] | None = None) -> QuerySet[Monitor]:
+    """Monitors (all, or the given queryset) with `open_anomalies`, their open anomalies, in one query."""
+    monitors = Monitor.objects.all() if monitors is None else monitors
+    open_anomalies = Count("anomalies", filter=Q(anomalies__status=AnomalyStatus.OPEN))
+    return monitors.annotate(open_anomalies=open_anomalies).order_by("name", "id")
 
 
 def monitors_with_counts(*, today: datetime.date | None = None) -> list[dict[str, Any]]:
@@ -60,8 +78,9 @@ def monitors_with_counts(*, today: datetime.date | None = None) -> list[dict[str
     return rows
 
 
-def budgets_overview(*, today: datetime.date) -> list[dict[str, Any]]:
-    return [budget_status(budget, today=today) for budget in Budget.objects.all()]
+def budgets_overview(*, today: datetime.date, budgets: Iterable[Budget] | None = None) -> list[dict[str, Any]]:
+    """Each budget (all of them, or `budgets`) with this month's actual, forecast and percentages of its amount."""
+    return budgets_status(Budget.objects.all() if budgets is None else budgets, today=today)
 
 
 def organization_forecast(*, today: datetime.date) -> list[Any]:

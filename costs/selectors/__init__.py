@@ -9,7 +9,7 @@ from `costs.models`; new reads go in a module of this package and are re-exporte
 from costs.selectors.amounts import Amount, amount_add, amount_sub
 from costs.selectors.breakdown import Breakdown, BreakdownRow, cost_breakdown
 from costs.selectors.daily import daily_costs, rollups_effective
-from costs.selectors.forecast import MonthForecast, month_end_forecast
+from costs.selectors.forecast import MonthForecast, month_end_forecast, month_end_forecast_by_value
 from costs.selectors.home import home_summary
 from costs.selectors.lines import LineItem, LineItemPage, account_names, bill_days, cost_line_items, tag_keys
 from costs.selectors.money import money_format
@@ -77,6 +77,7 @@ __all__ = [
     "linked_accounts",
     "money_format",
     "month_end_forecast",
+    "month_end_forecast_by_value",
     "rollups_effective",
     "source_deliveries",
     "source_jobs",

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import calendar
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from statistics import mean, stdev
 
-from costs.selectors.series import daily_spend_series
+from costs.selectors.series import Series, SeriesKey, daily_spend_series
 
 Z_80 = Decimal("1.2816")
 CENTS = Decimal("0.01")
@@ -41,19 +42,49 @@ def month_end_forecast(
 ) -> list[MonthForecast]:
     """Forecast of this month's spend per currency (all charges unless `usage_only`); [] without data this month."""
     month = today.replace(day=1)
-    month_end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
-    history_start = month - datetime.timedelta(days=35)
     series = daily_spend_series(
         dimension=dimension,
-        start=history_start,
+        start=month - datetime.timedelta(days=35),
         end=today,
         basis=basis,
         usage_only=usage_only,
         tag_key=tag_key,
         value=value,
     )
+    return _forecasts_per_currency(series.items(), month)
+
+
+def month_end_forecast_by_value(
+    *,
+    today: datetime.date,
+    dimension: str = "total",
+    tag_key: str = "",
+    basis: str = "billed_cost",
+    usage_only: bool = False,
+) -> dict[str, list[MonthForecast]]:
+    """`month_end_forecast` of every value of `dimension` from one read of the bill: {value: forecasts}.
+
+    The total's value is "". For lists (budgets) that would otherwise read the bill once per row.
+    """
+    month = today.replace(day=1)
+    series = daily_spend_series(
+        dimension=dimension,
+        start=month - datetime.timedelta(days=35),
+        end=today,
+        basis=basis,
+        usage_only=usage_only,
+        tag_key=tag_key,
+    )
+    by_value: dict[str, list[tuple[SeriesKey, Series]]] = {}
+    for key, amounts in series.items():
+        by_value.setdefault(key[0], []).append((key, amounts))
+    return {value: _forecasts_per_currency(items, month) for value, items in by_value.items()}
+
+
+def _forecasts_per_currency(series: Iterable[tuple[SeriesKey, Series]], month: datetime.date) -> list[MonthForecast]:
+    month_end = month.replace(day=calendar.monthrange(month.year, month.month)[1])
     per_currency: dict[str, dict[datetime.date, Decimal]] = {}
-    for (_value, currency), amounts in series.items():
+    for (_value, currency), amounts in series:
         merged = per_currency.setdefault(currency, {})
         for day, amount in amounts.items():
             if amount is not None:

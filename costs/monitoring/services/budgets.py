@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from costs.monitoring.alerts.dispatch import budget_deliveries_create
 from costs.monitoring.models import Budget, BudgetAlert, BudgetScope, ThresholdBasis
-from costs.selectors import MonthForecast, month_end_forecast
+from costs.selectors import MonthForecast, month_end_forecast, month_end_forecast_by_value
 
 
 def _validate(budget: Budget) -> None:
@@ -65,7 +66,27 @@ def budget_forecast(budget: Budget, *, today: datetime.date) -> MonthForecast | 
 
 def budget_status(budget: Budget, *, today: datetime.date) -> dict[str, Any]:
     """Actual, forecast and the percentages of the amount, for pages and the check."""
-    forecast = budget_forecast(budget, today=today)
+    return _status(budget, budget_forecast(budget, today=today))
+
+
+def budgets_status(budgets: Iterable[Budget], *, today: datetime.date) -> list[dict[str, Any]]:
+    """`budget_status` of each budget, reading the bill once per (scope, tag key, cost basis), not per budget."""
+    budgets = list(budgets)
+    groups = {(b.scope, b.tag_key if b.scope == BudgetScope.TAG else "", b.cost_basis) for b in budgets}
+    forecasts = {
+        group: month_end_forecast_by_value(today=today, dimension=group[0], tag_key=group[1], basis=group[2])
+        for group in sorted(groups)
+    }
+    statuses = []
+    for budget in budgets:
+        group = (budget.scope, budget.tag_key if budget.scope == BudgetScope.TAG else "", budget.cost_basis)
+        value = "" if budget.scope == BudgetScope.ALL else budget.scope_value
+        found = forecasts[group].get(value, [])
+        statuses.append(_status(budget, next((f for f in found if f.currency == budget.currency), None)))
+    return statuses
+
+
+def _status(budget: Budget, forecast: MonthForecast | None) -> dict[str, Any]:
     actual = forecast.actual_to_date if forecast else Decimal(0)
     projected = forecast.forecast if forecast else Decimal(0)
     return {
