@@ -13,20 +13,24 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from costs.explorer import selectors as page
+from costs.explorer.home_page import home_context, latest_month_url
 from costs.explorer.spreadsheet import csv_text
 from costs.selectors import (
     CostQuery,
     QueryError,
     account_names,
     bill_days,
+    bill_freshness,
     cost_breakdown,
     cost_line_items,
     cost_query_parse,
     dimension_label,
-    home_summary,
+    home_dashboard,
     tag_keys,
 )
+from costs.selectors.query import MAX_TAG_KEY_LENGTH
 from finops.home_panels import home_panels
+from finops.validators import control_character_in
 from tenants.access import organization_page, request_membership
 
 DRILLDOWN_PARAMS = ("cursor", "order")
@@ -35,7 +39,22 @@ DRILLDOWN_PARAMS = ("cursor", "order")
 @organization_page
 def home(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
-    context = {"summary": home_summary(), "membership": membership, "panels": home_panels(request)}
+    keys = tag_keys()
+    tag_key = request.GET.get("tag_key") or (keys[0] if keys else None)
+    if tag_key is not None and (len(tag_key) > MAX_TAG_KEY_LENGTH or control_character_in(tag_key)):
+        return _invalid(request, QueryError("tag_key", "not a tag key; choose one from the list"), "Home")
+    dashboard = home_dashboard(today=timezone.now().date(), tag_key=tag_key)
+    context: dict[str, Any] = {
+        "membership": membership,
+        "panels": home_panels(request),
+        "dashboard": dashboard,
+        "tag_keys": keys,
+        "tag_key": tag_key,
+        "freshness": bill_freshness() if dashboard else None,
+    }
+    if dashboard is not None:
+        context.update(home_context(dashboard, account_names()))
+        context["latest_month_url"] = latest_month_url(context["freshness"].bill_through)
     return render(request, "explorer/home.html", context)
 
 

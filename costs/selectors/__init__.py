@@ -9,7 +9,9 @@ from `costs.models`; new reads go in a module of this package and are re-exporte
 from costs.selectors.amounts import Amount, amount_add, amount_sub
 from costs.selectors.breakdown import Breakdown, BreakdownRow, cost_breakdown
 from costs.selectors.daily import daily_costs, rollups_effective
+from costs.selectors.dashboard import Change, DailyStack, Dashboard, Mover, Ranked, TaggedShare, Window, home_dashboard
 from costs.selectors.forecast import MonthForecast, month_end_forecast, month_end_forecast_by_value
+from costs.selectors.freshness import Freshness, bill_freshness
 from costs.selectors.home import home_summary
 from costs.selectors.lines import LineItem, LineItemPage, account_names, bill_days, cost_line_items, tag_keys
 from costs.selectors.money import money_format
@@ -42,6 +44,16 @@ __all__ = [
     "Amount",
     "BASES",
     "Breakdown",
+    "Change",
+    "DailyStack",
+    "Dashboard",
+    "Freshness",
+    "Mover",
+    "Ranked",
+    "TaggedShare",
+    "Window",
+    "bill_freshness",
+    "home_dashboard",
     "BreakdownRow",
     "ChargeCategory",
     "CombinationSpend",

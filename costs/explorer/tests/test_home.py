@@ -20,12 +20,15 @@ def test_before_any_cost_data_the_home_page_says_how_to_get_started(org_a: Any, 
     assert b"You are viewer of this organization." in response.content
 
 
-def test_with_cost_data_the_home_page_shows_the_summary_cards(org_a: Any, client_for: Any) -> None:
+def test_with_cost_data_the_home_page_shows_the_dashboard(org_a: Any, client_for: Any) -> None:
     call_command("ingest_file", "--org", "acme", str(FOCUS_SMALL), stdout=StringIO())
     response = client_for(org_a.owner, org_a).get("/")
     assert response.status_code == 200
-    assert list(response.context["summary"]) == ["Month to date", "Last month", "Linked accounts"]
-    assert response.context["summary"]["Linked accounts"] == "3"
+    assert response.context["dashboard"] is not None
+    assert b"Data freshness" in response.content
+    # The file's bills are from 2025: the page says so and links to the latest billed month.
+    assert b"No charges this month or last" in response.content
+    assert b"/costs/?start=2025-03-01&amp;end=2025-03-02" in response.content
     assert b"Get started" not in response.content
 
 
@@ -42,7 +45,7 @@ def test_a_user_of_another_organization_gets_404_on_the_explorer_pages(org_a: An
     for path in ("/", "/costs/"):
         response = stranger.get(path)
         assert response.status_code == 404
-        assert b"Linked accounts" not in response.content
+        assert b"Data freshness" not in response.content
 
 
 def test_the_home_page_renders_the_panels_apps_register(org_a: Any, client_for: Any) -> None:
