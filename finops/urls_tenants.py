@@ -16,6 +16,8 @@ urlpatterns = [
     path("settings/", views.organization_settings, name="organization_settings"),
     path("settings/delete/", views.delete_organization, name="delete_organization"),
     path("api-keys/", views.api_keys, name="api_keys"),
+    path("api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
+    path("api/v1/", include("finops.api_urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("costs.explorer.urls")),
     path("", include("costs.monitoring.urls")),

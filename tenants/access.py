@@ -22,7 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
 from finops.db import current_schema
-from tenants.models import Invitation, Membership, Organization, Role
+from tenants.models import ApiKey, Invitation, Membership, Organization, Role
 from tenants.services.handoff import handoff_url_create
 
 M = TypeVar("M", bound=Model)
@@ -118,6 +118,14 @@ def membership_get(request: HttpRequest, membership_id: int) -> Membership:
 
 def invitation_get(request: HttpRequest, invitation_id: int) -> Invitation:
     return scoped_get(request, Invitation.objects.all(), organization_field="organization", pk=invitation_id)
+
+
+def api_key_get(request: HttpRequest, key_id: int) -> ApiKey:
+    return scoped_get(request, ApiKey.objects.all(), organization_field="organization", pk=key_id)
+
+
+def organization_api_keys(organization: Organization) -> QuerySet[ApiKey]:
+    return ApiKey.objects.filter(organization=organization).select_related("created_by")
 
 
 def user_organizations(user: Any) -> QuerySet[Organization]:

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 
 from finops.validators import validate_single_line_text
-from tenants.models import Organization, Role
+from tenants.models import ApiKeyScope, Organization, Role
 from tenants.slugs import validate_slug
 
 
@@ -65,6 +65,12 @@ class NewOrganizationForm(forms.Form):
 class InviteForm(forms.Form):
     email = email_field()
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+
+class ApiKeyForm(forms.Form):
+    # Shown on the keys page and in logs: one line of plain text (validated on the model too).
+    name = forms.CharField(max_length=100, validators=[validate_single_line_text])
+    scope = forms.ChoiceField(choices=ApiKeyScope.choices, initial=ApiKeyScope.READ)
 
 
 class RoleForm(forms.Form):

@@ -29,7 +29,8 @@ ANONYMOUS_PREFIXES = (
     "/api/",  # API requests authenticate with API keys in their own layer
 )
 # Reachable by signed-in non-members (they may be accepting an invitation).
-NON_MEMBER_PREFIXES = ("/invitations/", "/auth/handoff/", "/accounts/logout/", "/accounts/login/")
+# The API answers them itself (404 with its error body, or a key's own authentication).
+NON_MEMBER_PREFIXES = ("/invitations/", "/auth/handoff/", "/accounts/logout/", "/accounts/login/", "/api/")
 
 
 class MembershipRequiredMiddleware:

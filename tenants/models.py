@@ -151,3 +151,44 @@ class LoginHandoff(models.Model):
 
     def __str__(self) -> str:
         return f"Sign-in hand-off for {self.user_id} to {self.organization_id}"
+
+
+class ApiKeyScope(models.TextChoices):
+    READ = "read", "Read"
+    READ_WRITE = "read-write", "Read and write"
+
+
+class ApiKey(models.Model):
+    """A key for the integration API: belongs to exactly one organization, works on its host only.
+
+    The secret (`fo_<prefix>_<random>`) is shown once at creation; we keep its SHA-256 (the
+    secret carries 256 random bits, so a plain hash is enough and lookups stay cheap) and the
+    visible prefix, which finds the row before the hash is compared in constant time.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    # Shown on the keys page and in logs: one line of plain text.
+    name = models.CharField(max_length=100, validators=[validate_single_line_text])
+    scope = models.CharField(max_length=10, choices=ApiKeyScope.choices, default=ApiKeyScope.READ)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"API key {self.prefix} ({self.name}) of {self.organization_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == ApiKeyScope.READ_WRITE

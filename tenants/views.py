@@ -14,8 +14,10 @@ from django.views.decorators.http import require_POST
 
 from finops.account_guards import Limit, client_address, limit_consume, limit_reached
 from tenants.access import (
+    api_key_get,
     invitation_get,
     membership_get,
+    organization_api_keys,
     organization_memberships,
     organization_page,
     request_membership,
@@ -23,12 +25,14 @@ from tenants.access import (
 )
 from tenants.forms import (
     AcceptInvitationNewUserForm,
+    ApiKeyForm,
     DeleteOrganizationForm,
     InviteForm,
     OrganizationSettingsForm,
     RoleForm,
 )
-from tenants.models import Invitation, Role, public_url
+from tenants.models import Invitation, Role, organization_url, public_url
+from tenants.services import api_keys as api_key_services
 from tenants.services import members as member_services
 from tenants.services.handoff import handoff_redeem
 from tenants.services.provisioning import organization_delete
@@ -184,10 +188,44 @@ def _accept(request: HttpRequest, token: str, user: User) -> HttpResponse:
     return redirect("home")
 
 
-@organization_page
+@organization_page(manager=True)
 def api_keys(request: HttpRequest) -> HttpResponse:
-    """Placeholder: per-organization API keys arrive with the integration API."""
-    return render(request, "section_placeholder.html", {"title": "API keys"})
+    """The organization's API keys: create (the secret is shown on this response only), list, revoke."""
+    membership = request_membership(request)
+    organization = membership.organization
+    form = ApiKeyForm(request.POST or None)
+    created = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            created = api_key_services.api_key_create(
+                organization=organization,
+                name=form.cleaned_data["name"],
+                scope=form.cleaned_data["scope"],
+                created_by=cast(User, request.user),
+            )
+            form = ApiKeyForm()
+        else:
+            status = 400
+    context = {
+        "form": form,
+        "created": created,
+        "keys": organization_api_keys(organization),
+        "api_url": organization_url(organization.slug, "/api/v1/"),
+        "docs_url": organization_url(organization.slug, "/api/v1/docs/"),
+    }
+    response = render(request, "tenants/api_keys.html", context, status=status)
+    response["Cache-Control"] = "no-store"  # the page may carry a secret
+    return response
+
+
+@organization_page(manager=True)
+@require_POST
+def api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
+    key = api_key_get(request, key_id)
+    if api_key_services.api_key_revoke(key=key):
+        messages.success(request, f"Key {key.prefix} ({key.name}) revoked: it stops working now.")
+    return redirect("api_keys")
 
 
 @organization_page(manager=True)

@@ -36,7 +36,7 @@ from costs.selectors.series import (
     tag_spend_series,
 )
 from costs.selectors.sources import cost_sources, jobs_recent, linked_accounts, source_deliveries, source_jobs
-from costs.selectors.totals import cost_totals
+from costs.selectors.totals import cost_range_totals, cost_totals
 from costs.vocabulary import ALL_CATEGORIES, BASES, GROUPABLE, NOT_IN_EXPORT, ChargeCategory, CostBasis, Dimension
 
 __all__ = [
@@ -78,6 +78,7 @@ __all__ = [
     "cost_breakdown",
     "cost_line_items",
     "cost_query_parse",
+    "cost_range_totals",
     "cost_sources",
     "cost_totals",
     "daily_costs",

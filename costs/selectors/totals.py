@@ -58,3 +58,18 @@ def _total_row(row: Mapping[str, Any]) -> dict[str, Any]:
         "rows": int(row["rows"] or 0),
         **basis_values(row),
     }
+
+
+def cost_range_totals(*, start: datetime.date, end: datetime.date) -> list[dict[str, Any]]:
+    """Per currency, every cost basis summed over the charge days start..end (inclusive).
+
+    The API's costs summary: bill rows only (no Cost Explorer estimates), one aggregate query
+    over the daily rollups. A basis some summed export lacks is None ("not in this export").
+    """
+    rows = (
+        DailyCostRollup.objects.filter(is_estimate=False, day__gte=start, day__lte=end)
+        .values("currency")
+        .annotate(rows=Sum("row_count"), **basis_sums())
+        .order_by("currency")
+    )
+    return [{"currency": row["currency"], "rows": int(row["rows"] or 0), **basis_values(row)} for row in rows]

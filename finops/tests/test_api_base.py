@@ -136,8 +136,10 @@ def test_without_the_middleware_the_base_itself_turns_a_stranger_away_with_404(
         assert _call(viewset, "list", user=org_a.viewer, world=org_a).status_code == 200
 
 
-def test_an_anonymous_caller_is_refused(api: Any, org_a: Any) -> None:
-    assert _call(SourceViewSet, "list", user=None, world=org_a).status_code == 403
+def test_an_anonymous_caller_is_refused_with_401(api: Any, org_a: Any) -> None:
+    response = _call(SourceViewSet, "list", user=None, world=org_a)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
 def test_a_connection_on_another_organizations_schema_fails_closed(api: Any, org_a: Any, org_b: Any) -> None:

@@ -1,0 +1,51 @@
+"""The integration API's routes, mounted at /api/v1/ on every organization's host (finops/urls_tenants.py).
+
+One router for every app: each resource is one `router.register(...)` line, grouped by app.
+Routes have no trailing slash (`/api/v1/costs/summary`). The OpenAPI document and the docs
+(Swagger UI, Redoc; assets from our static files via drf-spectacular-sidecar) sit beside them.
+"""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from costs.api import CostSourceViewSet, CostViewSet, IngestionJobViewSet
+
+router = SimpleRouter(trailing_slash=False)
+
+# costs
+router.register("sources", CostSourceViewSet, basename="api-source")
+router.register("jobs", IngestionJobViewSet, basename="api-job")
+router.register("costs", CostViewSet, basename="api-cost")
+
+# costs.monitoring (anomalies, monitors, budgets)
+
+# costs.explorer (saved views, exports)
+
+# recommendations
+
+
+class SchemaView(SpectacularAPIView):
+    # The document describes the API, not anyone's data: readable without credentials.
+    authentication_classes: list[type] = []
+    permission_classes: list[type] = []
+
+
+class SwaggerView(SpectacularSwaggerView):
+    authentication_classes: list[type] = []
+    permission_classes: list[type] = []
+
+
+class RedocView(SpectacularRedocView):
+    authentication_classes: list[type] = []
+    permission_classes: list[type] = []
+
+
+urlpatterns = [
+    *router.urls,
+    path("schema/", SchemaView.as_view(), name="api-schema"),
+    path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", RedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]
