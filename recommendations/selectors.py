@@ -89,10 +89,17 @@ def _status_filter(status: str, today: datetime.date) -> Q:
     return Q(status=status)
 
 
-def recommendations_list(*, filters: ListFilters, today: datetime.date | None = None) -> QuerySet[Recommendation]:
-    """Recommendations still found by the detectors (and done ones, for realized savings), largest savings first."""
+def recommendations_list(
+    *,
+    filters: ListFilters,
+    today: datetime.date | None = None,
+    recommendations: QuerySet[Recommendation] | None = None,
+) -> QuerySet[Recommendation]:
+    """Recommendations (all, or the given queryset) still found by the detectors (and done ones, for realized
+    savings), largest savings first."""
     today = today or timezone.now().date()
-    rows = Recommendation.objects.filter(Q(is_active=True) | Q(status=Status.DONE))
+    rows = Recommendation.objects.all() if recommendations is None else recommendations
+    rows = rows.filter(Q(is_active=True) | Q(status=Status.DONE))
     rows = rows.filter(_status_filter(filters.status, today))
     if filters.category:
         rows = rows.filter(category=filters.category)
