@@ -1,14 +1,16 @@
-"""Project-wide middleware: tenant selection by host, and request context for logs."""
+"""Project-wide middleware: security headers, tenant selection by host, and request context for logs."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from finops import health
+from finops.content_security import content_security_policy
 from finops.logging import current_context, request_context
 
 
@@ -42,4 +44,55 @@ class RequestContextMiddleware:
                 # For lines Django logs about this request after the middleware has returned.
                 request.log_context = current_context()  # type: ignore[attr-defined]
         response["X-Request-Id"] = request_id[:200]
+        return response
+
+
+# Browser features no page of ours uses: denied to us and to anything we might embed.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+)
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy, Permissions-Policy, Referrer-Policy, COOP, framing and nosniff on every response.
+
+    Outermost, so that probes, host errors and 404s carry them too. A view widens the policy
+    only through `finops.content_security.csp_allow` (e.g. the S3 origin the upload page posts to).
+    DEBUG's technical error pages are inline HTML and keep working without the policy.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        # DEBUG answers 404 and 500 with Django's technical pages (inline styles and scripts).
+        if not (settings.DEBUG and response.status_code in (404, 500)):
+            response["Content-Security-Policy"] = content_security_policy(extra=getattr(response, "csp_extra", None))
+        response["Permissions-Policy"] = PERMISSIONS_POLICY
+        response["Referrer-Policy"] = settings.SECURE_REFERRER_POLICY
+        response["Cross-Origin-Opener-Policy"] = settings.SECURE_CROSS_ORIGIN_OPENER_POLICY
+        # Also on answers made before Django's own middleware runs (probes, membership 404s).
+        response.headers.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response

@@ -99,7 +99,9 @@ TENANT_CREATION_FAKES_MIGRATIONS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
-    "finops.middleware.TenantHostMiddleware",  # django-tenants' TenantMainMiddleware, first
+    # Headers only, no database: outermost so probes and host errors carry them too.
+    "finops.middleware.SecurityHeadersMiddleware",
+    "finops.middleware.TenantHostMiddleware",  # django-tenants' TenantMainMiddleware, first to touch the database
     "finops.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -352,6 +354,11 @@ if not DEBUG and not TESTING:
     SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Set on every response by finops.middleware.SecurityHeadersMiddleware, with the
+# Content-Security-Policy (finops/content_security.py) and a Permissions-Policy.
+# same-origin: a link out (AWS console, docs) does not learn the organization's host name.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 LOGGING = {
     "version": 1,
