@@ -107,6 +107,12 @@ class IngestionJob(models.Model):
     warnings = models.JSONField(default=list, blank=True)
     delivery_key = models.CharField(max_length=255, blank=True)
     celery_task_id = models.CharField(max_length=255, blank=True)
+    # Times a worker started this job's task. Tasks are acknowledged late and redelivered when
+    # their worker dies, so a file that kills the worker would come back forever; the count stops it.
+    task_starts = models.PositiveIntegerField(default=0)
+    # Written every few seconds while a worker runs the job; a running job whose heartbeat
+    # stopped belongs to a dead worker (costs.services.job_liveness).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

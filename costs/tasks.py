@@ -15,6 +15,7 @@ from django_tenants.utils import get_tenant_model, tenant_context
 
 from costs.models import CostSource, IngestionJob, JobTrigger, SourceKind
 from costs.services.checks import source_check_run
+from costs.services.job_liveness import jobs_dead_fail
 from costs.services.uploads import upload_ingest_run
 from finops.celery import shared_task, tenant_task
 
@@ -32,6 +33,22 @@ def sources_check_all_organizations() -> int:
             organization_sources_check.apply_async(kwargs={"trigger": JobTrigger.SCHEDULE}, countdown=countdown)
         sent += 1
     return sent
+
+
+@shared_task(name="costs.tasks.jobs_dead_fail_all_organizations")
+def jobs_dead_fail_all_organizations() -> int:
+    """Beat, every minute (queue "default", never behind long ingests): fail running jobs whose heartbeat stopped.
+
+    One conditional UPDATE per organization, run here rather than fanned out as a task each.
+    """
+    failed = 0
+    for organization in get_tenant_model().objects.exclude(schema_name="public").only("pk", "schema_name"):
+        with tenant_context(organization):
+            dead = jobs_dead_fail()
+        if dead:
+            log.warning("failed dead ingestion jobs %s in %s", dead, organization.schema_name)
+        failed += len(dead)
+    return failed
 
 
 @tenant_task(name="costs.tasks.organization_sources_check")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from celery import current_task
 from celery.signals import worker_process_init
 from tenant_schemas_celery.app import CeleryApp
 from tenant_schemas_celery.task import TenantTask
@@ -63,3 +64,11 @@ def shared_task(*args: Any, **kwargs: Any) -> Any:
     in the schema they were sent from, which for beat and the fan-out is `public`.
     """
     return app.task(*args, **kwargs)
+
+
+def soft_time_limit_seconds() -> int:
+    """The soft time limit of the running task (as sent, else the configured default)."""
+    request = getattr(current_task, "request", None)
+    limits = getattr(request, "timelimit", None) or (None, None)
+    soft = limits[1] if len(limits) > 1 else None
+    return int(soft or app.conf.task_soft_time_limit or 0)

@@ -303,6 +303,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers unacked tasks after this many seconds; it must exceed the longest task.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
 CELERY_TASK_ALWAYS_EAGER = False
+# A worker child that has grown past this after a task is replaced before it takes the next
+# one (KiB for Celery; set in MiB). Ingest memory is bounded per file (issue 16), so growth is
+# a leak or fragmentation; the task definition's memory is the hard ceiling (README, Operations).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(os.environ.get("CELERY_WORKER_MAX_MEMORY_PER_CHILD_MB", "1024")) * 1024
 
 # ---------------------------------------------------------------------------
 # API
@@ -409,6 +413,9 @@ SOURCE_CHECK_INTERVAL_SECONDS = 6 * 3600
 # before that it is a delivery still being written.
 DELIVERY_FILES_OVERDUE_HOURS = int(os.environ.get("DELIVERY_FILES_OVERDUE_HOURS", "24"))
 SOURCE_CHECK_JITTER_SECONDS = int(os.environ.get("SOURCE_CHECK_JITTER_SECONDS", "900"))
+# A running ingestion job stamps a heartbeat every few seconds; one silent this long belongs to
+# a dead worker and is failed (with the reason on its page) by the beat task below.
+INGEST_HEARTBEAT_STALE_SECONDS = int(os.environ.get("INGEST_HEARTBEAT_STALE_SECONDS", "300"))
 CELERY_BEAT_SCHEDULE = {
     "costs-check-all-sources": {
         "task": "costs.tasks.sources_check_all_organizations",
@@ -417,6 +424,12 @@ CELERY_BEAT_SCHEDULE = {
     # Worker autoscaling reads it (finops/metrics.py). A run older than its period is worthless.
     "publish-queue-depth": {
         "task": "finops.metrics.publish_queue_depth",
+        "schedule": 60,
+        "options": {"queue": Queue.DEFAULT.value, "expires": 50},
+    },
+    # On "default": the ingest queue may be busy with the very jobs it judges.
+    "costs-fail-dead-jobs": {
+        "task": "costs.tasks.jobs_dead_fail_all_organizations",
         "schedule": 60,
         "options": {"queue": Queue.DEFAULT.value, "expires": 50},
     },

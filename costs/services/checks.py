@@ -27,6 +27,7 @@ from costs.ingest.jobs import job_create, job_execute
 from costs.models import CostSource, Delivery, IngestionJob, JobStatus, JobTrigger, SourceKind
 from costs.services.discovery import DeliveryCandidate, DiscoveryResult
 from costs.services.estimates_gap_fill import CostExplorerQuotaExceeded, estimates_gap_fill, estimates_retire
+from costs.services.job_liveness import DEAD_JOB_PREFIX, MAX_WORKER_LOSSES, poison_message
 from costs.services.source_validation import SourceError, role_arn_validate
 from costs.services.sources import (
     CheckOutcome,
@@ -79,6 +80,23 @@ def jobs_interrupted_fail(*, source: CostSource) -> int:
     ).update(status=JobStatus.FAILED, error=INTERRUPTED, finished_at=timezone.now())
 
 
+def delivery_lost_too_often(*, source: CostSource, delivery_key: str, before: int) -> bool:
+    """The last MAX_WORKER_LOSSES jobs of this delivery all died with their worker (a poison delivery).
+
+    Each check makes a new job for a delivery it has not ingested, so for S3 deliveries the
+    losses are counted over the delivery's jobs rather than one job's task starts.
+    """
+    if not delivery_key:
+        return False
+    last = list(
+        IngestionJob.objects.filter(source=source, delivery_key=delivery_key, pk__lt=before)
+        .order_by("-pk")
+        .values_list("error", flat=True)[:MAX_WORKER_LOSSES]
+    )
+    lost = [error for error in last if error == INTERRUPTED or error.startswith(DEAD_JOB_PREFIX)]
+    return len(lost) == MAX_WORKER_LOSSES
+
+
 def delivery_fetch_and_ingest(
     *, source: CostSource, credentials: Credentials, candidate: DeliveryCandidate, trigger: str, task_id: str = ""
 ) -> IngestionJob:
@@ -87,6 +105,13 @@ def delivery_fetch_and_ingest(
     IngestionJob.objects.filter(pk=job.pk).update(
         bytes_total=candidate.bytes_total, delivery_key=candidate.delivery_key, celery_task_id=task_id
     )
+    if delivery_lost_too_often(source=source, delivery_key=candidate.delivery_key, before=job.pk):
+        now = timezone.now()
+        IngestionJob.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, error=poison_message(job), started_at=now, finished_at=now
+        )
+        job.refresh_from_db()
+        return job
     with tempfile.TemporaryDirectory(prefix="finops-delivery-") as tmp:
         files: list[DeliveryFile] = []
         for index, key in enumerate(candidate.keys):

@@ -19,6 +19,7 @@ from django.utils.text import get_valid_filename
 from costs.ingest.delivery import DeliveryFile
 from costs.ingest.jobs import job_create, job_execute
 from costs.models import CostSource, IngestionJob, JobStatus, JobTrigger, ReportFormat
+from costs.services.job_liveness import job_poison_fail_if_lost_too_often
 
 ALLOWED_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".snappy.parquet", ".gz.parquet")
 # Settings may override it; browser uploads are for trials, real volumes come from S3.
@@ -71,6 +72,9 @@ def upload_ingest_run(*, job: IngestionJob, format: str | None = None) -> Ingest
     `format` only counts for jobs created before the job recorded it (their tasks carried it).
     """
     if job.status == JobStatus.SUCCEEDED:
+        return job
+    # A task whose worker died is delivered again; a file that kills every worker stops here.
+    if job_poison_fail_if_lost_too_often(job=job):
         return job
     format = job.format or format or ReportFormat.AUTO
     files = [

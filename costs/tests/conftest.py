@@ -158,7 +158,7 @@ def exports_delivery_put(
 
 @pytest.fixture
 def dedicated_worker(celery_worker_process: Any, django_db_blocker: Any) -> Iterator[Any]:
-    """dedicated_worker(queue) -> a Celery worker process of its own (own process group) consuming only `queue`.
+    """dedicated_worker(queue, **env) -> a Celery worker process of its own (own process group) consuming only `queue`.
 
     For tests that kill a worker: the shared session worker is never harmed, and it does not
     consume the dedicated queue.
@@ -175,14 +175,19 @@ def dedicated_worker(celery_worker_process: Any, django_db_blocker: Any) -> Iter
     started: list[subprocess.Popen[bytes]] = []
     env = subprocess_env(FINOPS_TESTING="1")
 
-    def start(queue: str) -> subprocess.Popen[bytes]:
+    def start(queue: str, **extra_env: str) -> subprocess.Popen[bytes]:
         node = f"dedicated-{uuid.uuid4().hex[:8]}@localhost"
         log = Path(os.environ.get("TMPDIR", "/tmp")) / f"{node}.log"
         command = [sys.executable, "-m", "celery", "-A", "finops", "worker", "-Q", queue, "--pool", "prefork",
                    "--concurrency", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle", "-n", node]  # fmt: skip
         with log.open("wb") as out:
             process = subprocess.Popen(
-                command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR, start_new_session=True
+                command,
+                env={**env, **extra_env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=settings.BASE_DIR,
+                start_new_session=True,
             )
         process.log_path = log  # type: ignore[attr-defined]
         process.node = node  # type: ignore[attr-defined]

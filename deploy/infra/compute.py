@@ -202,7 +202,7 @@ class Compute(Construct):
                 size,
                 ["celery", "-A", "finops", "worker", "-Q", ",".join(pool.queues)],
                 role,
-                extra_env=self._worker_env(pool.queues),
+                extra_env=self._worker_env(pool.queues, size),
                 health=ecs.HealthCheck(
                     command=WORKER_HEALTH_COMMAND,
                     interval=Duration.seconds(60),
@@ -265,8 +265,12 @@ class Compute(Construct):
             self.bedrock.grant(role)
         return role
 
-    def _worker_env(self, queues: tuple[str, ...]) -> dict[str, str]:
+    def _worker_env(self, queues: tuple[str, ...], size: ServiceSize) -> dict[str, str]:
         env: dict[str, str] = {}
+        if "ingest" in queues:
+            # A worker child past half the task's memory after a job is replaced before the next
+            # one; the task's memory limit (a cgroup) is the hard ceiling (README, Operations).
+            env["CELERY_WORKER_MAX_MEMORY_PER_CHILD_MB"] = str(size.memory_mib // 2)
         if "default" in queues:
             # This pool runs finops.metrics.publish_queue_depth, the QueueDepth metric the
             # worker autoscaling and alarms read.

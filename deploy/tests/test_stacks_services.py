@@ -126,6 +126,16 @@ def test_exactly_the_default_queue_worker_publishes_the_queue_depth_metric(
 
 
 @pytest.mark.parametrize("stack", APP_STACKS)
+def test_ingest_worker_children_have_a_memory_ceiling_below_the_task_memory(
+    templates: dict[str, Any], stack: str
+) -> None:
+    task = task_definition(templates[stack], "worker-ingest")
+    env = {e["Name"]: e["Value"] for e in container(task, "worker-ingest")["Environment"]}
+    ceiling = int(env["CELERY_WORKER_MAX_MEMORY_PER_CHILD_MB"])
+    assert ceiling == int(task["Memory"]) // 2
+
+
+@pytest.mark.parametrize("stack", APP_STACKS)
 def test_every_service_task_has_an_otel_sidecar_and_health_check(templates: dict[str, Any], stack: str) -> None:
     t = templates[stack]
     for name in ("web", "worker-ingest", "worker-ai", "beat"):
