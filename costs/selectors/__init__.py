@@ -27,6 +27,7 @@ from costs.selectors.query import (
     dimension_label,
     tag_key_of,
 )
+from costs.selectors.reconciliation import CategoryTotal, SourcePeriod, period_reconciliation, reconciliation_periods
 from costs.selectors.series import (
     CombinationSpend,
     daily_spend_series,
@@ -53,6 +54,10 @@ __all__ = [
     "TaggedShare",
     "Window",
     "bill_freshness",
+    "CategoryTotal",
+    "SourcePeriod",
+    "period_reconciliation",
+    "reconciliation_periods",
     "home_dashboard",
     "BreakdownRow",
     "ChargeCategory",
