@@ -488,6 +488,8 @@ CELERY_BEAT_SCHEDULE["recommendations-nightly"] = {
 CELERY_IMPORTS = ["finops.metrics"]
 CELERY_TASK_ROUTES = {
     "costs.tasks.*": {"queue": Queue.INGEST.value},
+    # FOCUS exports read a whole billing period: the bill's heavy work, beside ingestion.
+    "costs.explorer.tasks.*": {"queue": Queue.INGEST.value},
     "recommendations.tasks.*": {"queue": Queue.AI.value},
     "costs.monitoring.tasks.*": {"queue": Queue.DEFAULT.value},
 }

@@ -10,6 +10,14 @@ from costs.selectors.amounts import Amount, amount_add, amount_sub
 from costs.selectors.breakdown import Breakdown, BreakdownRow, cost_breakdown
 from costs.selectors.daily import daily_costs, rollups_effective
 from costs.selectors.dashboard import Change, DailyStack, Dashboard, Mover, Ranked, TaggedShare, Window, home_dashboard
+from costs.selectors.focus import (
+    FOCUS_COLUMNS,
+    FocusPeriod,
+    focus_billed_periods,
+    focus_line_batches,
+    focus_period,
+    focus_period_unchanged,
+)
 from costs.selectors.forecast import MonthForecast, month_end_forecast, month_end_forecast_by_value
 from costs.selectors.freshness import Freshness, bill_freshness
 from costs.selectors.home import home_summary
@@ -42,6 +50,12 @@ from costs.vocabulary import ALL_CATEGORIES, BASES, GROUPABLE, NOT_IN_EXPORT, Ch
 
 __all__ = [
     "ALL_CATEGORIES",
+    "FOCUS_COLUMNS",
+    "FocusPeriod",
+    "focus_billed_periods",
+    "focus_line_batches",
+    "focus_period",
+    "focus_period_unchanged",
     "Amount",
     "BASES",
     "Breakdown",
