@@ -12,6 +12,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import SimpleRouter
 
 from costs.api import CostSourceViewSet, CostViewSet, IngestionJobViewSet
+from costs.monitoring.api import AlertSubscriptionViewSet, AnomalyViewSet, BudgetViewSet, MonitorViewSet
+from recommendations.api import RecommendationViewSet
 
 router = SimpleRouter(trailing_slash=False)
 
@@ -21,10 +23,15 @@ router.register("jobs", IngestionJobViewSet, basename="api-job")
 router.register("costs", CostViewSet, basename="api-cost")
 
 # costs.monitoring (anomalies, monitors, budgets)
+router.register("anomalies", AnomalyViewSet, basename="api-anomaly")
+router.register("monitors", MonitorViewSet, basename="api-monitor")
+router.register("budgets", BudgetViewSet, basename="api-budget")
+router.register("alert-subscriptions", AlertSubscriptionViewSet, basename="api-alert-subscription")
 
 # costs.explorer (saved views, exports)
 
 # recommendations
+router.register("recommendations", RecommendationViewSet, basename="api-recommendation")
 
 
 class SchemaView(SpectacularAPIView):

@@ -336,6 +336,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One name per choice set that several fields share (monitoring and recommendations).
+    "ENUM_NAME_OVERRIDES": {
+        "AnomalyKindEnum": "costs.monitoring.models.AnomalyKind",
+        "AnomalyStatusEnum": "costs.monitoring.models.AnomalyStatus",
+        "SeverityEnum": "costs.monitoring.models.Severity",
+        "RecommendationStatusEnum": "recommendations.models.Status",
+        "LevelEnum": "recommendations.models.Level",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "finops.api_schema.error_responses",

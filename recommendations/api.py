@@ -139,7 +139,3 @@ class RecommendationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Or
             raise ValidationError({_field_of(error, to_status): [message[:1].upper() + message[1:] + "."]}) from None
         fresh = self.get_queryset().get(pk=recommendation.pk)
         return Response(RecommendationDetailSerializer(fresh).data)
-
-
-# (url prefix, viewset, basename) for the API's router.
-routes = [("recommendations", RecommendationViewSet, "recommendation")]
