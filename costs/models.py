@@ -242,7 +242,17 @@ class CostLineItem(models.Model):
     net_unblended_cost = money_field(null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["source", "billing_period"], name="costs_line_source_period")]
+        indexes = [
+            models.Index(fields=["source", "billing_period"], name="costs_line_source_period"),
+            # Drill-down (costs.selectors.lines): a day or week of line items, and the most
+            # expensive lines first (walked in cost order until a page of matches is found).
+            models.Index(fields=["charge_period_start"], name="costs_line_charge_start"),
+            models.Index(
+                models.OrderBy(models.F("billed_cost"), descending=True, nulls_last=True),
+                models.OrderBy(models.F("id"), descending=True),
+                name="costs_line_billed_cost_id",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.charge_period_start:%Y-%m-%d} {self.service_name} {self.billed_cost} {self.billing_currency}"

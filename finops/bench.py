@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, str] = {
     "search_path_pinning": "finops.db_backend.bench:run",
     "anomaly": "costs.monitoring.bench:run",
     "anomaly_run_seconds": "costs.monitoring.bench_run:run",
+    "explorer": "costs.explorer.bench:run",
     "ai_batching": "recommendations.bench:run",
 }
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/finops"

@@ -18,6 +18,7 @@ is None ("not in this export"), never 0.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -224,8 +225,16 @@ def conditions_sql(
     for f in filters:
         expression = _dimension_sql(source, f.dimension, params)
         params.append(list(f.values))
+        if not f.exclude and NONE_VALUE not in f.values:
+            # `COALESCE(col, '') = ANY(…)` keeps the same lines as `col = ANY(…)` when '' is not
+            # asked for, but hides the column's statistics: the planner then guesses a handful of
+            # rows and picks a plan that scans a quarter of the table (drill-down at 10M lines).
+            expression = _BARE_COLUMN.sub(r"\1", expression)
         conditions.append(f"{'NOT ' if f.exclude else ''}({expression} = ANY(%s))")
     return " AND ".join(conditions)
+
+
+_BARE_COLUMN = re.compile(r"^COALESCE\((\w+), ''\)$")
 
 
 def _midnight(day: datetime.date) -> datetime.datetime:

@@ -79,8 +79,8 @@ def cost_line_items(
     params: list[Any] = []
     where = conditions_sql(LINES, query, query.filters, params)
     order = "DESC" if descending else "ASC"
-    # NULL costs sort last either way: rank them with a flag first.
-    sort_key = f"({basis} IS NULL), {basis} {order}, id {order}"
+    # NULL costs sort last either way; spelled as NULLS LAST so the (cost, id) index serves it.
+    sort_key = f"{basis} {order} NULLS LAST, id {order}"
     if cursor:
         cost, line_id = cursor_decode(cursor)
         compare = "<" if descending else ">"

@@ -165,3 +165,49 @@ def test_currencies_are_never_added_together_and_other_folds_the_smallest_groups
     named = [r for r in breakdown.rows if r.group is not None and r.currency == "USD"]
     assert len(named) == 5
     assert sum(rounded(r.total, "1E-12") for r in breakdown.rows if r.currency == "USD") == breakdown.totals["USD"]
+
+
+def _drilldown_ids(query: CostQuery, *, descending: bool) -> list[tuple[int, Decimal | None]]:
+    from costs.selectors.lines import cost_line_items
+
+    seen: list[tuple[int, Decimal | None]] = []
+    cursor = None
+    while True:
+        page = cost_line_items(query=query, cursor=cursor, descending=descending, page_size=700)
+        seen += [(item.id, item.cost) for item in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            return seen
+
+
+@pytest.mark.parametrize(
+    ("dimension", "column"),
+    [("region", "region_id"), ("sub_account_id", "sub_account_id"), ("service_name", "service_name")],
+)
+def test_the_drilldown_keeps_exactly_the_lines_a_filter_names_and_sorts_missing_costs_last(
+    enter_bill: list[Path], dimension: str, column: str
+) -> None:
+    """A filter on a bare column (for the planner's statistics) keeps the lines `COALESCE(column, '')` keeps."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {column} FROM costs_costlineitem WHERE {column} <> '' GROUP BY 1 ORDER BY COUNT(*) DESC LIMIT 1"
+        )
+        (common,) = cursor.fetchone()
+    for values in [(common,), ("",), (common, "")]:
+        for exclude in (False, True):
+            query = q(filters=(DimensionFilter(dimension, values, exclude=exclude),), basis="list_cost")
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT id, list_cost FROM costs_costlineitem WHERE charge_period_start >= %s "
+                    f"AND charge_period_start < %s AND {'NOT' if exclude else ''} (COALESCE({column}, '') = ANY(%s))",
+                    [START, END + datetime.timedelta(days=1), list(values)],
+                )
+                expected = dict(cursor.fetchall())
+            assert expected or values == ("",), (values, exclude)  # every line here has a service
+            for descending in (True, False):
+                got = _drilldown_ids(query, descending=descending)
+                assert dict(got) == expected, (values, exclude)
+                costs = [cost for _id, cost in got]
+                priced = [cost for cost in costs if cost is not None]
+                assert costs == priced + [None] * (len(costs) - len(priced))  # missing costs last, either way
+                assert priced == sorted(priced, reverse=descending)

@@ -151,3 +151,30 @@ def test_the_csv_keeps_amounts_numeric_and_defuses_formulas(org_a: Any, client_f
     assert "'-web" in by_label
     assert by_label["'-web"][-1] == "-12.500000000000"  # a negative amount stays a number
     assert not any(cell.startswith(("=", "+", "@")) for row in rows for cell in row)
+
+
+def test_cell_links_are_the_drilldown_links_of_the_narrowed_question(db: Any) -> None:
+    import datetime
+
+    from costs.explorer.selectors import RangeLinks, drilldown_url
+    from costs.selectors import CostQuery, DimensionFilter, Granularity, Preset
+
+    questions = [
+        CostQuery(start=datetime.date(2025, 1, 1), end=datetime.date(2025, 3, 31), granularity=Granularity.WEEK),
+        CostQuery(
+            start=datetime.date(2025, 1, 1),
+            end=datetime.date(2025, 1, 31),
+            group_by="tag:team & co",
+            filters=(
+                DimensionFilter("service_name", ("Amazon S3", "")),
+                DimensionFilter("tag:team & co", ("a=b",), exclude=True),
+            ),
+            basis="effective_cost",
+            preset=Preset.LAST_30_DAYS,
+        ),
+    ]
+    for query in questions:
+        narrowed = query.with_filter("sub_account_id", "111122223333")
+        links = RangeLinks(narrowed)
+        for start, end in [(query.start, query.start), (query.start, query.end)]:
+            assert links.url(start, end) == drilldown_url(narrowed.with_range(start, end))
