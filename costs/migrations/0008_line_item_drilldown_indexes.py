@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('costs', '0006_rollup_bases_not_in_export'),
+        ('costs', '0007_ingestionjob_task_starts_heartbeat'),
     ]
 
     operations = [
