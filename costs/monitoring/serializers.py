@@ -168,8 +168,8 @@ class BudgetStatusSerializer(serializers.Serializer):  # type: ignore[type-arg]
     forecast = money(help_text="Month-end forecast.")
     forecast_low = money(allow_null=True)
     forecast_high = money(allow_null=True)
-    actual_percent = serializers.DecimalField(max_digits=12, decimal_places=1)
-    forecast_percent = serializers.DecimalField(max_digits=12, decimal_places=1)
+    actual_percent = serializers.DecimalField(max_digits=None, decimal_places=1)  # unbounded: a tiny budget
+    forecast_percent = serializers.DecimalField(max_digits=None, decimal_places=1)
     alerts = BudgetAlertSerializer(many=True, help_text="Thresholds crossed this month (each alerts once).")
 
 
