@@ -31,6 +31,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 from rest_framework.exceptions import NotFound
+from rest_framework.pagination import BasePagination, LimitOffsetPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -208,12 +209,20 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
+class ListPagination(LimitOffsetPagination):
+    """Lists answer {count, next, previous, results}; `limit` (default 50, at most 500) and `offset`."""
+
+    default_limit = 50
+    max_limit = 500
+
+
 class OrganizationViewSet(GenericViewSet):  # type: ignore[type-arg]
     """A viewset whose every lookup is confined to the request's organization (see the module docstring)."""
 
     authentication_classes = [ApiKeyAuthentication, SessionAuthentication]
     permission_classes = [OrganizationAccess]
     throttle_classes = [ApiKeyRateThrottle, ApiUserRateThrottle]
+    pagination_class: type[BasePagination] | None = ListPagination
     # Shared-schema models only: the lookup from the model to its Organization ("organization").
     organization_field: str | None = None
     # Set by OrganizationAccess: the host's organization, and who is calling.

@@ -336,8 +336,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # One name per choice set that several fields share (monitoring and recommendations).
+    # One name per choice set that several fields share (costs, monitoring and recommendations).
     "ENUM_NAME_OVERRIDES": {
+        "SourceKindEnum": "costs.models.SourceKind",
+        "JobStatusEnum": "costs.models.JobStatus",
         "AnomalyKindEnum": "costs.monitoring.models.AnomalyKind",
         "AnomalyStatusEnum": "costs.monitoring.models.AnomalyStatus",
         "SeverityEnum": "costs.monitoring.models.Severity",

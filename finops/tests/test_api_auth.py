@@ -39,7 +39,7 @@ def test_a_key_reads_its_organizations_data_and_records_its_use(org_a: Any, sour
     secret = secret_of(org_a)
     response = key_client(org_a, secret).get("/api/v1/sources")
     assert response.status_code == 200
-    assert [s["name"] for s in response.json()] == ["acme uploads"]
+    assert [s["name"] for s in response.json()["results"]] == ["acme uploads"]
     assert ApiKey.objects.get().last_used_at is not None
 
 

@@ -1,6 +1,6 @@
 """The tenant-scoped API base: every lookup is confined to the host's organization; strangers get 404.
 
-The viewsets here exist only for these tests (nothing is mounted on the real API yet): one over
+The viewsets here exist only for these tests (kept apart from the real API's routes): one over
 a tenant-schema model (cost sources), one over a shared-schema model (invitations). This module
 is also their URLconf (with the real organization pages), put in place with the `settings` fixture.
 """
@@ -79,9 +79,9 @@ def api(settings: Any, org_a: Any, org_b: Any) -> Any:
 def test_a_member_lists_and_reads_only_their_organizations_objects(api: Any, org_a: Any, client_for: Any) -> None:
     client = client_for(org_a.viewer, org_a)
     source, invitation = api["acme"]
-    assert client.get("/api/test/sources/").json() == [{"id": source.pk, "name": "acme exports"}]
+    assert client.get("/api/test/sources/").json()["results"] == [{"id": source.pk, "name": "acme exports"}]
     assert client.get(f"/api/test/sources/{source.pk}/").json()["name"] == "acme exports"
-    assert client.get("/api/test/invitations/").json() == [{"id": invitation.pk, "email": "new@acme.test"}]
+    assert client.get("/api/test/invitations/").json()["results"] == [{"id": invitation.pk, "email": "new@acme.test"}]
     assert client.get(f"/api/test/invitations/{invitation.pk}/").status_code == 200
 
 
@@ -195,5 +195,5 @@ def test_a_deliberate_bypass_is_named_dangerously(api: Any, org_a: Any) -> None:
         def dangerously_get_queryset(self) -> Any:
             return Invitation.objects.all()
 
-    listed = _call(EverySchemaHasOne, "list", user=org_a.owner, world=org_a).data
+    listed = _call(EverySchemaHasOne, "list", user=org_a.owner, world=org_a).data["results"]
     assert {row["email"] for row in listed} == {"new@acme.test", "new@globex.test"}
