@@ -3,6 +3,7 @@ errors share one body; throttles per key and per user answer 429 with Retry-Afte
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -153,8 +154,14 @@ def test_the_schema_and_docs_are_served_without_a_cdn(org_a: Any) -> None:
     schema = client.get("/api/v1/schema/?format=json")
     assert schema.status_code == 200
     assert "/api/v1/costs/summary" in schema.json()["paths"]
+    for page in ("/api/v1/docs/", "/api/v1/redoc/"):
+        html = client.get(page).content.decode()
+        # Only our own static files: no CDN, fonts service, inline script or inline style (the CSP forbids them).
+        assert "://" not in html, page
+        assert "<style" not in html and not re.search(r"<script>", html), page
     docs = client.get("/api/v1/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in docs
-    assert "cdn" not in docs.lower() and "unpkg" not in docs
+    script = client.get("/api/v1/docs/?script=")
+    assert script.status_code == 200 and "/api/v1/schema/" in script.content.decode()
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js") is not None
     assert finders.find("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js") is not None
