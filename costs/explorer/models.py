@@ -1,4 +1,4 @@
-"""Explorer models (tenant schema): FOCUS exports of a billing period (saved views live here too)."""
+"""Explorer models (tenant schema): FOCUS exports of a billing period, and saved views."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import datetime
 from typing import Any
 
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
+
+from finops.validators import validate_single_line_text
 
 
 def user_id_field(**options: Any) -> models.BigIntegerField:
@@ -64,3 +67,24 @@ class FocusExport(models.Model):
         if self.started_at is None:
             return None
         return (self.finished_at or timezone.now()) - self.started_at
+
+
+class SavedView(models.Model):
+    """A named explorer question, shared within the organization.
+
+    `query` is the explorer's query string (format in `costs.explorer`), stored as
+    `CostQuery.to_querystring()` after `cost_query_parse` accepted it, so it opens as saved.
+    """
+
+    name = models.CharField(max_length=200, validators=[validate_single_line_text])
+    query = models.TextField()
+    created_by_id = user_id_field(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="explorer_savedview_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name

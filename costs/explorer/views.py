@@ -15,6 +15,7 @@ from django.utils import timezone
 from costs.explorer import selectors as page
 from costs.explorer.home_page import home_context, latest_month_url
 from costs.explorer.spreadsheet import csv_text
+from costs.explorer.views_saved import saved_view_context
 from costs.selectors import (
     CostQuery,
     QueryError,
@@ -96,6 +97,7 @@ def costs(request: HttpRequest) -> HttpResponse:
         "export_url": f"{request.path}export.csv?{query.to_querystring()}",
         "drilldown_url": page.drilldown_url(query),
         "bill_days": bill_days(),
+        **saved_view_context(query.to_querystring()),
     }
     return render(request, "explorer/explorer.html", context)
 
