@@ -158,6 +158,10 @@ def source_check_now(request: HttpRequest, source_id: int) -> HttpResponse:
 def upload(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
     form = UploadForm(request.POST or None, request.FILES or None)
+    refused = getattr(request, "upload_refused", None)  # finops.upload_handlers stopped it at the limit
+    if refused:
+        context = {"form": UploadForm(), "membership": membership, "max_mb": upload_max_bytes() // 1024 // 1024}
+        return render(request, "costs/upload.html", {**context, "refused": refused}, status=413)
     if request.method == "POST" and form.is_valid():
         job = upload_create(file=form.cleaned_data["file"], format=form.cleaned_data["format"])
         transaction.on_commit(lambda: tasks.upload_ingest.delay(job.pk))

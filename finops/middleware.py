@@ -7,11 +7,13 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.html import escape
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from finops import health
 from finops.content_security import content_security_policy
 from finops.logging import current_context, request_context
+from finops.upload_handlers import limit_text, upload_limit_bytes
 
 
 class TenantHostMiddleware(TenantMainMiddleware):
@@ -96,3 +98,49 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
+
+
+# Room for the multipart framing and the form's other fields around the largest upload.
+MULTIPART_ALLOWANCE = 1024 * 1024
+
+
+def body_refused(status: int, message: str) -> HttpResponse:
+    # gunicorn's sync workers close the connection after each answer, so the unread body is
+    # never taken for a next request (a Connection header is hop-by-hop: WSGI apps may not set it).
+    return HttpResponse(
+        f"<!doctype html><title>Upload refused</title><h1>Upload refused</h1><p id='upload-refused'>{escape(message)}</p>",
+        status=status,
+    )
+
+
+class RequestBodyLimitMiddleware:
+    """Refuse a body larger than the upload limit, or of unknown length, before anything reads it (issue 16 item 4).
+
+    Runs before CSRF (which parses POST bodies) and every view. The answer is made from the
+    headers alone: a 600 MB upload is refused without one byte of it read. A chunked body
+    (no Content-Length) is refused too: Django would read none of it anyway, and a form
+    without its file would be a confusing answer. Browsers always send the length.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = upload_limit_bytes()
+        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            return body_refused(
+                411,
+                "This request has no Content-Length (chunked transfer): send the file with its length, "
+                f"at most {limit_text(limit)}.",
+            )
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return body_refused(400, "This request's Content-Length is not a number.")
+        if length > limit + MULTIPART_ALLOWANCE:
+            return body_refused(
+                413,
+                f"This upload is {length / 1024 / 1024:.1f} MB; the upload limit is {limit_text(limit)}. "
+                "Link your AWS account to ingest larger bills straight from S3.",
+            )
+        return self.get_response(request)

@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "finops.middleware.SecurityHeadersMiddleware",
     "finops.middleware.TenantHostMiddleware",  # django-tenants' TenantMainMiddleware, first to touch the database
     "finops.middleware.RequestContextMiddleware",
+    # Before anything reads a request body (CSRF parses POSTs): refuses oversized bodies.
+    "finops.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -414,6 +416,15 @@ COST_EXPLORER_MONTHLY_REQUEST_QUOTA = int(
 )
 # Largest cost report accepted through the browser upload.
 COST_UPLOAD_MAX_BYTES = int(os.environ.get("COST_UPLOAD_MAX_BYTES", str(512 * 1024 * 1024)))
+# Uploads stop at that limit, and go to unnamed temporary files, which a killed worker
+# cannot leave behind (finops/upload_handlers.py); request bodies over it are refused
+# from their Content-Length (finops.middleware.RequestBodyLimitMiddleware).
+FILE_UPLOAD_HANDLERS = [
+    "finops.upload_handlers.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "finops.upload_handlers.UnnamedTemporaryFileUploadHandler",
+]
+FILE_UPLOAD_TEMP_DIR = os.environ.get("FILE_UPLOAD_TEMP_DIR") or None
 # A public (e.g. S3) copy of the read-only role template for the console's quick-create link;
 # by default the public site serves it.
 CLOUDFORMATION_TEMPLATE_URL = os.environ.get("CLOUDFORMATION_TEMPLATE_URL", "")
