@@ -6,7 +6,7 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
-from costs.selectors import daily_spend_series, month_end_forecast
+from costs.selectors import daily_spend_series, month_end_forecast, month_end_forecast_by_value
 
 
 def test_the_forecast_adds_the_weekly_run_rate_to_the_exact_month_to_date(billed_org: Any) -> None:
@@ -31,3 +31,18 @@ def test_a_service_forecast_covers_that_service_only(billed_org: Any) -> None:
 
 def test_no_data_this_month_means_no_forecast(billed_org: Any) -> None:
     assert month_end_forecast(today=datetime.date(2026, 1, 10)) == []
+
+
+def test_forecasts_of_every_value_at_once_equal_each_values_own_forecast(billed_org: Any) -> None:
+    today = datetime.date(2025, 3, 10)
+    for dimension, tag_key, values in (
+        ("total", "", {""}),
+        ("service", "", {"Amazon Elastic Compute Cloud", "Amazon Simple Storage Service"}),
+        ("account", "", {"444455556666", "777788889999"}),
+        ("tag", "team", {"web"}),
+    ):
+        by_value = month_end_forecast_by_value(today=today, dimension=dimension, tag_key=tag_key)
+        assert set(by_value) == values, dimension
+        for value, forecasts in by_value.items():
+            one = month_end_forecast(today=today, dimension=dimension, value=value or None, tag_key=tag_key)
+            assert forecasts == one and forecasts, (dimension, value)
