@@ -25,4 +25,9 @@ The explorer's URL is the question (bookmark it, share it, link to it from other
 the line items behind the figures; `/costs/export.csv?…` is the table as CSV. Any other or
 wrong parameter is answered with a 400 page naming it. Parsing lives in
 `costs.selectors.query` (the API reads the same format).
+
+Saved views (`/costs/views/`) store this query string under a name; `/costs/views/<id>/` opens
+it. `/costs/reconciliation/?period=YYYY-MM` is a billing period's billed total by charge
+category, as on the invoice. The home page (`/`, `?tag_key=` picks the untagged-share key)
+links each figure to the explorer in this format.
 """
