@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from costs.explorer.models import SavedView
@@ -52,6 +52,15 @@ def _name_clean(name: str, *, exclude_id: int | None = None) -> str:
     return name
 
 
+def _save_unique(view: SavedView, **options: Any) -> None:
+    # Two members saving the same name at once: the unique index decides, and the loser gets the form error.
+    try:
+        with transaction.atomic():
+            view.save(**options)
+    except IntegrityError:
+        raise ValidationError({"name": f"A view named “{view.name}” already exists; choose another name."}) from None
+
+
 @transaction.atomic
 def saved_view_create(
     *, membership: Any, name: str, query_string: str, today: datetime.date | None = None
@@ -59,7 +68,7 @@ def saved_view_create(
     """Save an explorer question under a name (unique in the organization, case-insensitively)."""
     query = saved_view_query_clean(query_string, today=today or timezone.now().date())
     view = SavedView(name=_name_clean(name), query=query, created_by_id=membership.user_id)
-    view.save()
+    _save_unique(view)
     return view
 
 
@@ -70,7 +79,7 @@ def saved_view_rename(*, membership: Any, view: SavedView, name: str) -> SavedVi
         raise PermissionDenied("Only the view's creator, owners and admins can rename it.")
     view.name = _name_clean(name, exclude_id=view.pk)
     view.updated_at = timezone.now()
-    view.save(update_fields=["name", "updated_at"])
+    _save_unique(view, update_fields=["name", "updated_at"])
     return view
 
 

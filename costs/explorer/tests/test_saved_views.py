@@ -151,3 +151,16 @@ def test_the_list_says_how_to_save_a_view_when_there_is_none(
     with django_assert_max_num_queries(10):
         response = client.get("/costs/views/")
     assert response.content.count(b'class="open-view"') == 5
+
+
+def test_a_name_taken_between_the_check_and_the_insert_is_a_form_error_not_a_500(org_a: Any) -> None:
+    from django.core.exceptions import ValidationError
+
+    from costs.explorer.services import _save_unique
+
+    views_of(org_a)  # on the organization's schema
+    SavedView.objects.create(name="Race", query=QUERY)
+    with pytest.raises(ValidationError) as caught:
+        _save_unique(SavedView(name="RACE", query=QUERY))
+    assert "already exists" in str(caught.value.message_dict["name"])
+    assert SavedView.objects.count() == 1
