@@ -88,6 +88,13 @@ class SourceEditForm(SourceForm):
     is_active = forms.BooleanField(required=False, initial=True, label="Check this source on schedule")
 
 
+class DirectUploadForm(forms.Form):
+    """The second half of a direct upload: the S3 key the browser posted the file to (checked, never trusted)."""
+
+    key = forms.CharField(max_length=1024, widget=forms.HiddenInput)
+    format = forms.ChoiceField(choices=FORMAT_CHOICES, initial=ReportFormat.AUTO)
+
+
 class UploadForm(forms.Form):
     file = forms.FileField(
         help_text="A CUR (legacy or 2.0) or FOCUS export: .csv, .csv.gz or .parquet.",

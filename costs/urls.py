@@ -7,6 +7,7 @@ urlpatterns = [
     path("cloud-accounts/add/", views.source_add, name="cost_source_add"),
     path("cloud-accounts/cloudformation.json", views.cloudformation_template, name="cost_cloudformation"),
     path("cloud-accounts/upload/", views.upload, name="cost_upload"),
+    path("cloud-accounts/upload/complete/", views.upload_direct_complete, name="cost_upload_complete"),
     path("cloud-accounts/sources/<int:source_id>/", views.source_detail, name="cost_source"),
     path("cloud-accounts/sources/<int:source_id>/edit/", views.source_edit, name="cost_source_edit"),
     path("cloud-accounts/sources/<int:source_id>/test/", views.source_test, name="cost_source_test"),

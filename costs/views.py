@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -18,11 +18,20 @@ from django.views.decorators.http import require_GET, require_POST
 from costs import selectors, tasks
 from costs.access import job_get, source_get
 from costs.cloudformation import TEMPLATE_FILENAME, quick_create_url, role_template_json
-from costs.forms import SourceEditForm, SourceForm, UploadForm
+from costs.forms import DirectUploadForm, SourceEditForm, SourceForm, UploadForm
 from costs.models import IngestionJob, JobStatus, SourceKind
 from costs.services import sources as source_services
 from costs.services.source_validation import SourceError
-from costs.services.uploads import upload_create, upload_max_bytes
+from costs.services.uploads import (
+    UploadError,
+    direct_upload_create,
+    direct_upload_enabled,
+    direct_upload_presign,
+    upload_create,
+    upload_max_bytes,
+)
+from finops.aws import AwsCallError
+from finops.content_security import csp_allow
 from tenants.access import organization_page, request_membership
 from tenants.models import public_url
 
@@ -154,9 +163,48 @@ def source_check_now(request: HttpRequest, source_id: int) -> HttpResponse:
     return redirect("cost_source", source_id=source.pk)
 
 
+def _direct_upload_page(request: HttpRequest, form: DirectUploadForm, *, status: int = 200) -> HttpResponse:
+    """The upload page in S3 mode: the browser posts the file to S3 itself (static/js/direct_upload.js)."""
+    post = direct_upload_presign()
+    context = {
+        "form": form,
+        "membership": request_membership(request),
+        "max_mb": upload_max_bytes() // 1024 // 1024,
+        "max_bytes": upload_max_bytes(),
+        "direct": {"url": post.url, "fields": post.fields, "key_prefix": post.key_prefix, "max_bytes": post.max_bytes},
+    }
+    response = render(request, "costs/upload.html", context, status=status)
+    origin = urlsplit(post.url)
+    return csp_allow(response, "connect-src", f"{origin.scheme}://{origin.netloc}")
+
+
+@organization_page(manager=True)
+@require_POST
+def upload_direct_complete(request: HttpRequest) -> HttpResponse:
+    """After the browser posted a file to S3: check the key and create the ingestion job."""
+    if not direct_upload_enabled():
+        return redirect("cost_upload")
+    form = DirectUploadForm(request.POST)
+    if form.is_valid():
+        try:
+            job = direct_upload_create(key=form.cleaned_data["key"], format=form.cleaned_data["format"])
+        except (UploadError, AwsCallError) as error:
+            message = str(error) if isinstance(error, UploadError) else "Storage did not answer; try again."
+            form.add_error(None, message)
+        else:
+            transaction.on_commit(lambda: tasks.upload_ingest.delay(job.pk))
+            messages.success(request, "Uploaded. The file is being ingested.")
+            return redirect("cost_job", job_id=job.pk)
+    return _direct_upload_page(request, form, status=400)
+
+
 @organization_page(manager=True)
 def upload(request: HttpRequest) -> HttpResponse:
     membership = request_membership(request)
+    if direct_upload_enabled():
+        if request.method == "POST":  # files never pass through the web tier in this mode
+            return redirect("cost_upload")
+        return _direct_upload_page(request, DirectUploadForm())
     form = UploadForm(request.POST or None, request.FILES or None)
     refused = getattr(request, "upload_refused", None)  # finops.upload_handlers stopped it at the limit
     if refused:
@@ -167,7 +215,12 @@ def upload(request: HttpRequest) -> HttpResponse:
         transaction.on_commit(lambda: tasks.upload_ingest.delay(job.pk))
         messages.success(request, "Uploaded. The file is being ingested.")
         return redirect("cost_job", job_id=job.pk)
-    context = {"form": form, "membership": membership, "max_mb": upload_max_bytes() // 1024 // 1024}
+    context = {
+        "form": form,
+        "membership": membership,
+        "max_mb": upload_max_bytes() // 1024 // 1024,
+        "max_bytes": upload_max_bytes(),
+    }
     return render(request, "costs/upload.html", context, status=400 if request.method == "POST" else 200)
 
 

@@ -10,6 +10,7 @@ confirmation), and Chromium applies `form-action` to the redirect that follows a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 from django.conf import settings
 from django.http import HttpResponseBase
@@ -54,7 +55,10 @@ def content_security_policy(*, extra: Mapping[str, Sequence[str]] | None = None)
     return "; ".join(f"{directive} {' '.join(sources)}" for directive, sources in policy.items())
 
 
-def csp_allow(response: HttpResponseBase, directive: str, *sources: str) -> HttpResponseBase:
+R = TypeVar("R", bound=HttpResponseBase)
+
+
+def csp_allow(response: R, directive: str, *sources: str) -> R:
     """Let this response's page reach `sources` through `directive` (e.g. connect-src to the S3 bucket)."""
     extra: dict[str, list[str]] = getattr(response, "csp_extra", None) or {}
     extra.setdefault(directive, []).extend(sources)

@@ -24,7 +24,13 @@ from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandler
 
 
 def upload_limit_bytes() -> int:
-    """The largest file accepted in one upload (COST_UPLOAD_MAX_BYTES)."""
+    """The largest file the web tier accepts in one request: COST_UPLOAD_MAX_BYTES, or 0 with S3 storage.
+
+    With S3 storage (production) browsers post files straight to the bucket (a presigned
+    POST), so no file ever has a reason to pass through the web tier.
+    """
+    if settings.AWS_STORAGE_BUCKET_NAME:
+        return 0
     return int(settings.COST_UPLOAD_MAX_BYTES)
 
 
@@ -90,6 +96,8 @@ class UploadLimitHandler(FileUploadHandler):
             self.request.upload_refused = (  # type: ignore[union-attr]
                 f"{self.file_name}: the upload is larger than the {limit_text(limit)} upload limit; it was "
                 "stopped there. Link your AWS account to ingest larger bills straight from S3."
+                if limit
+                else f"{self.file_name}: files go straight to storage from the upload page, not through this server."
             )
             # connection_reset: the parser stops here instead of reading the rest of the body.
             raise StopUpload(connection_reset=True)

@@ -1,4 +1,5 @@
-"""S3: find a bucket's region, list a customer's export prefix, read manifests, stream report files to local files.
+"""S3: find a bucket's region, list a customer's export prefix, read manifests, stream report files to local files;
+and, in our own bucket, presigned POSTs for browser uploads.
 
 Every call takes the bucket's `region` ("" for our own region). A client signed for the wrong
 region still works against AWS: botocore's S3 region redirector follows S3's 301
@@ -13,11 +14,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
 
-from finops.aws import AwsCallError, Credentials, call_error, client
+from finops.aws import AwsCallError, Credentials, call_error, client, client_at
 
 # Manifests are small JSON files; anything bigger is not a manifest we should trust.
 MANIFEST_MAX_BYTES = 10 * 1024 * 1024
@@ -171,3 +173,76 @@ def download(
                 ) from raw
         sleep(min(30.0, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    """Where and how a browser posts one file straight to our bucket (S3 checks the policy, not us)."""
+
+    url: str
+    fields: dict[str, str]
+    key_prefix: str
+    max_bytes: int
+    expires_seconds: int
+
+
+def upload_post_presign(
+    *, bucket: str, key_prefix: str, max_bytes: int, expires_seconds: int = 900, endpoint_url: str | None = None
+) -> PresignedPost:
+    """A presigned POST for one object under `key_prefix` in our own bucket, of 1..max_bytes bytes.
+
+    The policy S3 enforces carries `content-length-range` (a bigger body is refused by S3
+    itself, EntityTooLarge, before it is stored) and `starts-with $key` (the browser chooses
+    only the file name after the prefix). Signed with our task role: the fields include its
+    session token when it has one.
+    """
+    s3 = client_at("s3", region=settings.AWS_REGION, endpoint_url=endpoint_url or settings.AWS_ENDPOINT_URL)
+    conditions: list[Any] = [
+        ["content-length-range", 1, max_bytes],
+        ["starts-with", "$key", key_prefix],
+    ]
+    try:
+        answer = s3.generate_presigned_post(
+            Bucket=bucket,
+            Key=key_prefix + "${filename}",
+            Conditions=conditions,
+            ExpiresIn=expires_seconds,
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise call_error("s3:PresignPost", error) from error
+    fields = {k: str(v) for k, v in answer["fields"].items() if k != "key"}
+    return PresignedPost(
+        url=str(answer["url"]),
+        fields=fields,
+        key_prefix=key_prefix,
+        max_bytes=max_bytes,
+        expires_seconds=expires_seconds,
+    )
+
+
+def object_head(*, bucket: str, key: str, endpoint_url: str | None = None) -> S3Object | None:
+    """Our own bucket's object at `key`, or None when there is none; raises AwsCallError otherwise."""
+    s3 = client_at("s3", region=settings.AWS_REGION, endpoint_url=endpoint_url or settings.AWS_ENDPOINT_URL)
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if str(error.response.get("Error", {}).get("Code")) in {"404", "NoSuchKey", "NotFound"}:
+            return None
+        raise call_error("s3:HeadObject", error) from error
+    except BotoCoreError as error:
+        raise call_error("s3:HeadObject", error) from error
+    return S3Object(
+        key=key,
+        size=int(head["ContentLength"]),
+        etag=str(head.get("ETag", "")).strip('"'),
+        last_modified=head["LastModified"],
+    )
+
+
+def object_delete(*, bucket: str, key: str, endpoint_url: str | None = None) -> None:
+    """Remove one object of our own bucket (an upload we refused)."""
+    s3 = client_at("s3", region=settings.AWS_REGION, endpoint_url=endpoint_url or settings.AWS_ENDPOINT_URL)
+    try:
+        s3.delete_object(Bucket=bucket, Key=key)
+    except (ClientError, BotoCoreError) as error:
+        raise call_error("s3:DeleteObject", error) from error
