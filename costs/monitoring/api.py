@@ -40,6 +40,7 @@ from costs.monitoring.services import budgets as budget_services
 from costs.monitoring.services import monitors as monitor_services
 from costs.monitoring.services.runs import anomaly_root_cause_ensure
 from finops.api import OrganizationViewSet
+from tenants.models import Role
 
 
 class ListPagination(LimitOffsetPagination):
@@ -308,6 +309,8 @@ class AlertSubscriptionViewSet(
     serializer_class = SubscriptionSerializer
     pagination_class = ListPagination
     permission_classes = [*OrganizationViewSet.permission_classes, PersonOnly]
+    # Every member manages their own subscriptions, viewers too (as on the Alerts page).
+    session_write_roles = frozenset(Role)
 
     def scoped_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         # Someone else's subscription is a 404, like another organization's.

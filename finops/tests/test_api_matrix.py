@@ -1,0 +1,285 @@
+"""The API's authorization matrix, generated from its OpenAPI document.
+
+Every operation in the schema × {owner's read-write key, read-only key, viewer session, key of
+another organization, revoked key, no credentials} × {own object, other organization's object id}:
+other organization → 404, read-only or viewer writing → 403, no credentials, another
+organization's key or a revoked key → 401, otherwise the operation's documented 2xx.
+
+The cases are enumerated from the schema, so a new endpoint is in the matrix the day it is
+routed: it needs an object provider (for `{id}` paths) and a request body (for writes) below, or
+`test_every_operation_in_the_schema_has_a_case` and its own cases fail.
+
+Owner-role rows (issue 14 item 1: who may give which role) belong here once the API has a
+membership endpoint; today memberships are pages only (tenants/tests/test_authorization_matrix.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, cast
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db.models import Model
+from django.test import Client
+from django_tenants.utils import tenant_context
+from drf_spectacular.generators import SchemaGenerator
+
+from conftest import make_org
+from costs.models import CostSource, IngestionJob, SourceKind
+from costs.monitoring.models import AlertSubscription, Anomaly, Budget, Monitor, MonitorDimension
+from finops.db import use_public_schema
+from recommendations.models import Recommendation
+from recommendations.tests.crafted import stored
+from tenants.models import ApiKeyScope
+from tenants.services.api_keys import api_key_create, api_key_revoke
+
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def schema_operations() -> list[tuple[str, str, int]]:
+    """(path, method, documented 2xx status) of every operation the OpenAPI document lists."""
+    schema = SchemaGenerator(urlconf="finops.urls_tenants").get_schema(request=None, public=True)
+    operations = []
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in METHODS:
+                success = [int(code) for code in operation["responses"] if code.startswith("2")]
+                assert len(success) == 1, f"{method.upper()} {path} documents {success}"
+                operations.append((path, method, success[0]))
+    return sorted(operations)
+
+
+OPERATIONS = schema_operations()
+
+# The object each `{id}` path acts on, from one organization's objects (see `objects` below).
+OBJECTS: dict[str, Callable[[dict[str, Model]], Model]] = {
+    "/api/v1/sources/{id}": lambda o: o["upload_source"],
+    "/api/v1/sources/{id}/test-connection": lambda o: o["upload_source"],  # nothing to reach: no AWS call
+    "/api/v1/sources/{id}/run": lambda o: o["aws_source"],  # queued on commit, which a test never reaches
+    "/api/v1/jobs/{id}": lambda o: o["job"],
+    "/api/v1/anomalies/{id}": lambda o: o["anomaly"],
+    "/api/v1/anomalies/{id}/feedback": lambda o: o["anomaly"],
+    "/api/v1/monitors/{id}": lambda o: o["monitor"],
+    "/api/v1/monitors/{id}/mute": lambda o: o["monitor"],
+    "/api/v1/monitors/{id}/unmute": lambda o: o["monitor"],
+    "/api/v1/budgets/{id}": lambda o: o["budget"],
+    "/api/v1/alert-subscriptions/{id}": lambda o: o["subscription"],
+    "/api/v1/recommendations/{id}": lambda o: o["recommendation"],
+    "/api/v1/recommendations/{id}/status": lambda o: o["recommendation"],
+}
+# A valid body for every write (None: the operation takes none).
+BUDGET = {"name": "Matrix budget", "amount": "100.00", "actual_thresholds": [80], "forecast_thresholds": []}
+BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
+    ("/api/v1/sources/{id}/test-connection", "post"): None,
+    ("/api/v1/sources/{id}/run", "post"): None,
+    ("/api/v1/anomalies/{id}/feedback", "post"): {"verdict": "expected"},
+    ("/api/v1/monitors", "post"): {"name": "Matrix monitor", "dimension": "total"},
+    ("/api/v1/monitors/{id}/mute", "post"): None,
+    ("/api/v1/monitors/{id}/unmute", "post"): None,
+    ("/api/v1/budgets", "post"): BUDGET,
+    ("/api/v1/budgets/{id}", "put"): BUDGET,
+    ("/api/v1/budgets/{id}", "patch"): {"amount": "120.00"},
+    ("/api/v1/budgets/{id}", "delete"): None,
+    ("/api/v1/alert-subscriptions", "post"): {"channel": "email", "frequency": "daily", "min_severity": "high"},
+    ("/api/v1/alert-subscriptions/{id}", "delete"): None,
+    ("/api/v1/recommendations/{id}/status", "post"): {"to_status": "in_progress"},
+}
+# Resources that belong to a signed-in person: keys are refused (403) whatever their scope, and a
+# viewer manages their own.
+PERSON_ONLY = ("/api/v1/alert-subscriptions",)
+
+CREDENTIALS = ("owner_key", "read_key", "viewer_session", "other_org_key", "revoked_key", "anonymous")
+TARGETS = ("own", "other_org")
+
+
+def expected_status(path: str, method: str, success: int, credential: str, target: str) -> int:
+    writing = method != "get"
+    if credential in ("other_org_key", "revoked_key", "anonymous"):
+        return 401
+    if path.startswith(PERSON_ONLY):
+        if credential in ("owner_key", "read_key"):
+            return 403
+    elif writing and credential in ("read_key", "viewer_session"):
+        return 403
+    return 404 if target == "other_org" else success
+
+
+def cases() -> list[Any]:
+    found = []
+    for path, method, success in OPERATIONS:
+        targets = TARGETS if "{id}" in path else ("own",)
+        for credential in CREDENTIALS:
+            for target in targets:
+                want = expected_status(path, method, success, credential, target)
+                found.append(
+                    pytest.param(
+                        path, method, credential, target, want, id=f"{method.upper()} {path} {credential} {target}"
+                    )
+                )
+    return found
+
+
+def _beyond(model: type[Model], floor: int, make: Callable[[], Model]) -> Model:
+    """An object whose id is above `floor`: in the other schema, an id the first organization does not have."""
+    made = make()
+    while made.pk <= floor:
+        made = make()
+    return made
+
+
+def _objects(world: Any, floors: dict[type[Model], int] | None = None) -> dict[str, Model]:
+    floors = floors or {}
+    counter = iter(range(10_000))
+
+    def ensure(name: str, model: type[Model], make: Callable[[], Model]) -> Model:
+        return _beyond(model, floors.get(model, 0), make)
+
+    upload = ensure("upload_source", CostSource, lambda: CostSource.objects.create(name="up", kind=SourceKind.UPLOAD))
+    aws = ensure(
+        "aws_source",
+        CostSource,
+        lambda: CostSource.objects.create(
+            name="aws", kind=SourceKind.AWS_S3, bucket="bills", role_arn="arn:aws:iam::123456789012:role/r"
+        ),
+    )
+    job = ensure(
+        "job", IngestionJob, lambda: IngestionJob.objects.create(source=cast(CostSource, upload), trigger="upload")
+    )
+    monitor = ensure(
+        "monitor", Monitor, lambda: Monitor.objects.create(name=f"m{next(counter)}", dimension=MonitorDimension.TOTAL)
+    )
+    day = datetime.date(2025, 3, 1)
+    anomaly = ensure(
+        "anomaly",
+        Anomaly,
+        lambda: Anomaly.objects.create(
+            monitor=cast(Monitor, monitor),
+            dimension_value=f"v{next(counter)}",
+            currency="USD",
+            kind="spike",
+            start_day=day,
+            end_day=day,
+            detected_day=day,
+            expected_amount=Decimal("10"),
+            actual_amount=Decimal("50"),
+            impact_amount=Decimal("40"),
+            impact_percent=Decimal("400.0"),
+            severity="high",
+            root_cause_done=True,
+        ),
+    )
+    budget = ensure("budget", Budget, lambda: Budget.objects.create(name="b", amount=Decimal("100")))
+    subscription = ensure(
+        "subscription",
+        AlertSubscription,
+        lambda: AlertSubscription.objects.create(user_id=world.viewer.pk, channel="email"),
+    )
+
+    def recommendation() -> Model:
+        stored(1, prefix=f"vol-matrix-{next(counter)}-")
+        return Recommendation.objects.order_by("-pk").first()  # type: ignore[return-value]
+
+    rec = ensure("recommendation", Recommendation, recommendation)
+    return {
+        "upload_source": upload,
+        "aws_source": aws,
+        "job": job,
+        "monitor": monitor,
+        "anomaly": anomaly,
+        "budget": budget,
+        "subscription": subscription,
+        "recommendation": rec,
+    }
+
+
+@pytest.fixture(scope="module")
+def matrix(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """Two committed organizations with one object of every resource; the other's ids exist only there."""
+    with django_db_blocker.unblock():
+        own, other = make_org("apimatrix"), make_org("apioutsider")
+        with tenant_context(own.organization):
+            mine = _objects(own)
+        with tenant_context(other.organization):
+            # Above every id of the same model in the first organization's schema.
+            floors: dict[type[Model], int] = {}
+            for obj in mine.values():
+                floors[type(obj)] = max(floors.get(type(obj), 0), obj.pk)
+            theirs = _objects(other, floors=floors)
+        use_public_schema()
+        revoked = api_key_create(
+            organization=own.organization, name="old", scope=ApiKeyScope.READ_WRITE, created_by=None
+        )
+        api_key_revoke(key=revoked.key)
+        secrets = {
+            "owner_key": api_key_create(
+                organization=own.organization, name="rw", scope=ApiKeyScope.READ_WRITE, created_by=own.owner
+            ).secret,
+            "read_key": api_key_create(
+                organization=own.organization, name="r", scope=ApiKeyScope.READ, created_by=own.owner
+            ).secret,
+            "other_org_key": api_key_create(
+                organization=other.organization, name="theirs", scope=ApiKeyScope.READ_WRITE, created_by=other.owner
+            ).secret,
+            "revoked_key": revoked.secret,
+        }
+    yield {"own": own, "objects": {"own": mine, "other_org": theirs}, "secrets": secrets}
+    with django_db_blocker.unblock():
+        use_public_schema()
+        for world in (own, other):
+            world.organization.delete(force_drop=True)
+        get_user_model().objects.filter(email__endswith=("@apimatrix.test")).delete()
+        get_user_model().objects.filter(email__endswith=("@apioutsider.test")).delete()
+
+
+@pytest.fixture(autouse=True)
+def _no_throttling(settings: Any) -> None:
+    settings.API_THROTTLE_RATES = {}
+
+
+def client_for(matrix: Any, credential: str) -> Client:
+    own = matrix["own"]
+    if credential == "viewer_session":
+        client = Client(HTTP_HOST=own.host)
+        client.force_login(own.viewer)
+        return client
+    if credential == "anonymous":
+        return Client(HTTP_HOST=own.host)
+    return Client(HTTP_HOST=own.host, HTTP_AUTHORIZATION=f"Bearer {matrix['secrets'][credential]}")
+
+
+def test_every_operation_in_the_schema_has_a_case() -> None:
+    assert len(OPERATIONS) >= 25  # costs, monitoring and recommendations at least
+    missing_objects = sorted({path for path, _, _ in OPERATIONS if "{id}" in path} - set(OBJECTS))
+    missing_bodies = sorted({(p, m) for p, m, _ in OPERATIONS if m != "get"} - set(BODIES))
+    assert missing_objects == [], "add an object provider to OBJECTS for these paths"
+    assert missing_bodies == [], "add a request body to BODIES for these writes"
+    stale = sorted(set(OBJECTS) - {p for p, _, _ in OPERATIONS}) + sorted(
+        str(k) for k in set(BODIES) - {(p, m) for p, m, _ in OPERATIONS}
+    )
+    assert stale == [], "cases for operations the schema no longer has"
+
+
+@pytest.mark.parametrize(("path", "method", "credential", "target", "want"), cases())
+def test_the_authorization_matrix(
+    matrix: Any, db: Any, path: str, method: str, credential: str, target: str, want: int
+) -> None:
+    url = path
+    if "{id}" in path:
+        assert path in OBJECTS, f"no object provider for {path}: add one to OBJECTS"
+        url = path.replace("{id}", str(OBJECTS[path](matrix["objects"][target]).pk))
+    body: dict[str, Any] | None = None
+    if method != "get":
+        assert (path, method) in BODIES, f"no request body for {method.upper()} {path}: add one to BODIES"
+        body = BODIES[(path, method)]
+    client = client_for(matrix, credential)
+    send = getattr(client, method)
+    response = send(url, body, content_type="application/json") if body is not None else send(url)
+    assert response.status_code == want, response.content[:500]
+    if response.status_code >= 400:
+        assert set(response.json()) == {"error"}, "every error has the one error body"
+    if want == 404:
+        # Nothing of the other organization shows, not even its name.
+        assert b"apioutsider" not in response.content
