@@ -21,6 +21,7 @@ def user_id_field(**options: Any) -> models.BigIntegerField:
 
 class ExportFormat(models.TextChoices):
     CSV = "csv", "CSV"
+    CSV_GZ = "csv.gz", "CSV, gzip-compressed"
     PARQUET = "parquet", "Parquet"
 
 

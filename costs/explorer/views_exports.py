@@ -22,7 +22,11 @@ from costs.explorer.exports.services import ExportError, focus_export_create
 from costs.explorer.models import ExportFormat, ExportStatus
 from tenants.access import organization_page, request_membership
 
-CONTENT_TYPES = {ExportFormat.CSV: "text/csv", ExportFormat.PARQUET: "application/vnd.apache.parquet"}
+CONTENT_TYPES = {
+    ExportFormat.CSV: "text/csv",
+    ExportFormat.CSV_GZ: "application/gzip",
+    ExportFormat.PARQUET: "application/vnd.apache.parquet",
+}
 
 
 class ExportForm(forms.Form):

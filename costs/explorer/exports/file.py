@@ -86,15 +86,17 @@ class FocusWriter(Protocol):
 
 
 class CsvFocusWriter:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, gzip: bool = False) -> None:
         schema = pa.schema([pa.field(f.name, pa.string()) for f in SCHEMA])
-        self._writer = pa_csv.CSVWriter(str(path), schema)
+        self._sink = pa.CompressedOutputStream(str(path), "gzip") if gzip else pa.OSFile(str(path), "wb")
+        self._writer = pa_csv.CSVWriter(self._sink, schema)
 
     def write(self, table: pa.Table) -> None:
         self._writer.write_table(_csv_table(table))
 
     def close(self) -> None:
         self._writer.close()
+        self._sink.close()
 
 
 class ParquetFocusWriter:
@@ -109,5 +111,7 @@ class ParquetFocusWriter:
 
 
 def focus_writer(path: Path, format: str) -> FocusWriter:
-    """A writer of one FOCUS file at `path` in `format` (csv or parquet); close it to complete the file."""
-    return ParquetFocusWriter(path) if format == "parquet" else CsvFocusWriter(path)
+    """A writer of one FOCUS file at `path` in `format` (csv, csv.gz or parquet); close it to complete the file."""
+    if format == "parquet":
+        return ParquetFocusWriter(path)
+    return CsvFocusWriter(path, gzip=format == "csv.gz")

@@ -35,7 +35,7 @@ class ExportError(Exception):
 
 def focus_export_filename(export: FocusExport) -> str:
     """The download's name: built from the organization, period, format and id only (safe anywhere)."""
-    suffix = "parquet" if export.format == ExportFormat.PARQUET else "csv"
+    suffix = export.format  # csv, csv.gz or parquet
     schema = "".join(c for c in current_schema() if c.isalnum() or c in "-_") or "organization"
     return f"focus-1.2_{schema}_{export.billing_period:%Y-%m}_{export.pk}.{suffix}"
 
@@ -44,12 +44,12 @@ def focus_export_filename(export: FocusExport) -> str:
 def focus_export_create(
     *, billing_period: datetime.date, format: str, requested_by_id: int | None = None
 ) -> FocusExport:
-    """Request a FOCUS 1.2 export of a billed period as csv or parquet; a worker writes it (queued on commit).
+    """Request a FOCUS 1.2 export of a billed period as csv, csv.gz or parquet; a worker writes it (queued on commit).
 
     Raises ExportError for a period no bill delivered or an unknown format.
     """
     if format not in ExportFormat.values:
-        raise ExportError(f"{format!r} is not an export format: choose csv or parquet.")
+        raise ExportError(f"{format!r} is not an export format: choose csv, csv.gz or parquet.")
     billing_period = billing_period.replace(day=1)
     if billing_period not in focus_billed_periods():
         raise ExportError(f"No bill has been delivered for {billing_period:%B %Y}: there is nothing to export.")

@@ -45,7 +45,7 @@ def cur2_file(tmp_path_factory: Any) -> Path:
     return cur2_period(tmp_path_factory.mktemp("cur2"))
 
 
-@pytest.mark.parametrize("format", ["csv", "parquet"])
+@pytest.mark.parametrize("format", ["csv", "csv.gz", "parquet"])
 def test_the_focus_sample_exports_every_line_with_totals_per_basis_to_the_cent(
     org_a: Any, tmp_path: Path, format: str
 ) -> None:
@@ -55,6 +55,9 @@ def test_the_focus_sample_exports_every_line_with_totals_per_basis_to_the_cent(
     assert export.progress == 1.0
     path = exported_copy(org_a, export, tmp_path)
     assert path.stat().st_size == export.file_size
+    assert path.name.endswith(f".{format}")
+    if format == "csv.gz":  # compressed (focus-validator reads no gzip: it checks the plain CSV)
+        assert path.read_bytes()[:2] == b"\x1f\x8b"
     expected = db_sums(org_a, SAMPLE_PERIOD)
     # 999 of the sample's 1,000 lines are billed in September 2024 (one belongs to another period).
     assert export.rows == export.rows_total == expected["rows"] == 999
