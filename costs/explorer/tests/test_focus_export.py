@@ -153,3 +153,27 @@ def test_the_totals_are_not_trivially_equal(org_a: Any, tmp_path: Path) -> None:
             "UPDATE costs_costlineitem SET billed_cost = billed_cost + 0.01 WHERE id = (SELECT min(id) FROM costs_costlineitem)"
         )
     assert file_sums(path)["billed_cost"] == db_sums(org_a, SAMPLE_PERIOD)["billed_cost"] - Decimal("0.01")
+
+
+def test_a_delivery_that_replaces_the_period_mid_export_fails_the_export(
+    org_a: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file would mix two deliveries: the export stops and says to request it again."""
+    from costs.explorer.exports import services
+
+    ingest(org_a, FOCUS_SAMPLE)
+    real_batches = services.focus_line_batches
+
+    def batches_with_a_redelivery(**kwargs: Any) -> Any:
+        for number, batch in enumerate(real_batches(**kwargs)):
+            yield batch
+            if number == 0:  # the same bill delivered again after the first batch: new loads replace the old
+                ingest(org_a, FOCUS_SAMPLE)
+
+    monkeypatch.setattr(services, "focus_line_batches", batches_with_a_redelivery)
+    export = export_eagerly(org_a, period=SAMPLE_PERIOD, format="csv")
+    assert export.status == ExportStatus.FAILED
+    assert (
+        export.error == "A new delivery replaced September 2024 while it was being exported: request the export again."
+    )
+    assert not export.file_key
