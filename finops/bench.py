@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, str] = {
     "anomaly": "costs.monitoring.bench:run",
     "anomaly_run_seconds": "costs.monitoring.bench_run:run",
     "explorer": "costs.explorer.bench:run",
+    "time_to_first_insight": "costs.explorer.bench_first_insight:run",
     "ai_batching": "recommendations.bench:run",
 }
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/finops"
