@@ -15,14 +15,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from finops.api import OrganizationViewSet
 from recommendations import selectors
-from recommendations.access import can_act
 from recommendations.models import Category, Level, Recommendation, Status
 from recommendations.serializers import (
     ORDERINGS,
@@ -33,23 +30,7 @@ from recommendations.serializers import (
     StatusInputSerializer,
 )
 from recommendations.services.workflow import WorkflowError, recommendation_status_change
-
-
-class ListPagination(LimitOffsetPagination):
-    default_limit = 100
-    max_limit = 500
-
-
-class ActorsWrite(BasePermission):
-    """Status changes: members who may act (not viewers), or a read-write key (read-only keys: the base's 403)."""
-
-    message = "Viewers cannot change recommendations."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if request.method in SAFE_METHODS or getattr(view, "api_key", None) is not None:
-            return True
-        membership = getattr(view, "membership", None)
-        return membership is not None and can_act(membership)
+from tenants.models import Role
 
 
 def _field_of(error: WorkflowError, to_status: str) -> str:
@@ -97,8 +78,8 @@ ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description
 class RecommendationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationViewSet):
     queryset = Recommendation.objects.all()
     serializer_class = RecommendationSerializer
-    pagination_class = ListPagination
-    permission_classes = [*OrganizationViewSet.permission_classes, ActorsWrite]
+    # Who may change a status: the page's rule (recommendations.access.can_act: not viewers), keys by scope.
+    session_write_roles = frozenset(role for role in Role if role != Role.VIEWER)
 
     def scoped_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.action == "list":

@@ -1,10 +1,10 @@
 """The integration API of the monitoring app: anomalies (+ feedback), monitors, budgets, alert subscriptions.
 
 Reads go through `costs.monitoring.selectors`, writes through the same services as the pages.
-Who may write follows the pages: any member who may write at all (not a viewer, not a read-only
-key) gives feedback; monitors and budgets are changed by owners and admins, or by a read-write
-API key (only admins make keys). Alert subscriptions belong to a person (they alert the member's
-own address), so they are a signed-in member's own, and an API key gets 403 on them.
+Who may write (`session_write_roles`; a key by its scope): owners, admins and members give
+feedback; monitors and budgets are changed by owners and admins, or a read-write key (only
+admins make keys). Alert subscriptions belong to a person (they alert the member's own
+address): every member, viewers too, manages their own, and an API key gets 403 on them.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -40,29 +39,12 @@ from costs.monitoring.services import budgets as budget_services
 from costs.monitoring.services import monitors as monitor_services
 from costs.monitoring.services.runs import anomaly_root_cause_ensure
 from finops.api import OrganizationViewSet
-from tenants.models import Role
-
-
-class ListPagination(LimitOffsetPagination):
-    default_limit = 100
-    max_limit = 500
+from tenants.models import MANAGER_ROLES, Role
 
 
 def invalid(error: DjangoValidationError) -> ValidationError:
     """A service's ValidationError as the API's 400 (fields named as the service named them)."""
     return ValidationError(as_serializer_error(error))
-
-
-class ManagersWrite(BasePermission):
-    """Writes the pages leave to owners and admins: those members, or a read-write key (made by an admin)."""
-
-    message = "Only owners and admins can change this."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if request.method in SAFE_METHODS or getattr(view, "api_key", None) is not None:
-            return True  # a key's read-only scope is refused by the base before this
-        membership = getattr(view, "membership", None)
-        return membership is not None and membership.can_manage
 
 
 class PersonOnly(BasePermission):
@@ -106,7 +88,6 @@ ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description
 class AnomalyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrganizationViewSet):
     queryset = Anomaly.objects.all()
     serializer_class = AnomalySerializer
-    pagination_class = ListPagination
 
     def scoped_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         if self.action == "list":
@@ -172,8 +153,7 @@ class AnomalyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Organizat
 class MonitorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, OrganizationViewSet):
     queryset = Monitor.objects.all()
     serializer_class = MonitorSerializer
-    pagination_class = ListPagination
-    permission_classes = [*OrganizationViewSet.permission_classes, ManagersWrite]
+    session_write_roles = MANAGER_ROLES  # as on the page: owners and admins (keys: their scope)
 
     def scoped_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return selectors.monitor_list(monitors=queryset)
@@ -241,8 +221,7 @@ class BudgetViewSet(
 ):
     queryset = Budget.objects.all()
     serializer_class = BudgetSerializer
-    pagination_class = ListPagination
-    permission_classes = [*OrganizationViewSet.permission_classes, ManagersWrite]
+    session_write_roles = MANAGER_ROLES  # as on the page: owners and admins (keys: their scope)
 
     def scoped_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         month = selectors.forecast_day().replace(day=1)
@@ -307,7 +286,6 @@ class AlertSubscriptionViewSet(
 ):
     queryset = AlertSubscription.objects.all()
     serializer_class = SubscriptionSerializer
-    pagination_class = ListPagination
     permission_classes = [*OrganizationViewSet.permission_classes, PersonOnly]
     # Every member manages their own subscriptions, viewers too (as on the Alerts page).
     session_write_roles = frozenset(Role)
