@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -212,3 +213,24 @@ def dedicated_worker(celery_worker_process: Any, django_db_blocker: Any) -> Iter
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+@pytest.fixture
+def s3_uploads_bucket(moto_server: str, settings: Any) -> Any:
+    """Production-mode file storage: our bucket on moto, browser uploads presigned to it; (name, client)."""
+    name = f"finops-files-{uuid.uuid4().hex[:8]}"
+    s3 = moto_client("s3", moto_server)
+    s3.create_bucket(Bucket=name)
+    settings.AWS_STORAGE_BUCKET_NAME = name
+    settings.AWS_S3_ENDPOINT_URL = moto_server
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "finops.storage.TenantS3Storage",
+            "OPTIONS": {"bucket_name": name, "endpoint_url": moto_server, "region_name": "us-east-1"},
+        },
+    }
+    yield name, s3
+    for item in s3.list_objects_v2(Bucket=name).get("Contents", []):
+        s3.delete_object(Bucket=name, Key=item["Key"])
+    s3.delete_bucket(Bucket=name)

@@ -16,7 +16,6 @@ import csv
 import io
 import json
 import re
-import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,6 @@ from django_tenants.utils import tenant_context
 
 from costs import tasks
 from costs.models import CostSource, DailyCostRollup, IngestionJob, JobStatus
-from finops.aws.testing import moto_client
 
 SAMPLE = (
     Path(settings.BASE_DIR).parent
@@ -39,26 +37,6 @@ SAMPLE = (
     / "legacy_csv"
     / "sample-anonymous-aws-export-dataset.csv"
 )
-
-
-@pytest.fixture
-def bucket(moto_server: str, settings: Any) -> Any:
-    name = f"finops-files-{uuid.uuid4().hex[:8]}"
-    s3 = moto_client("s3", moto_server)
-    s3.create_bucket(Bucket=name)
-    settings.AWS_STORAGE_BUCKET_NAME = name
-    settings.AWS_S3_ENDPOINT_URL = moto_server
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "finops.storage.TenantS3Storage",
-            "OPTIONS": {"bucket_name": name, "endpoint_url": moto_server, "region_name": "us-east-1"},
-        },
-    }
-    yield name, s3
-    for item in s3.list_objects_v2(Bucket=name).get("Contents", []):
-        s3.delete_object(Bucket=name, Key=item["Key"])
-    s3.delete_bucket(Bucket=name)
 
 
 def direct_config(response: Any) -> dict[str, Any]:
@@ -79,9 +57,9 @@ def policy_of(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_bill_posted_straight_to_s3_is_ingested(
-    org_a: Any, client_for: Any, bucket: Any, monkeypatch: Any, django_capture_on_commit_callbacks: Any
+    org_a: Any, client_for: Any, s3_uploads_bucket: Any, monkeypatch: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    name, s3 = bucket
+    name, s3 = s3_uploads_bucket
     client = client_for(org_a.owner, org_a)
     page = client.get("/cloud-accounts/upload/")
     assert page.status_code == 200
@@ -119,9 +97,9 @@ def test_a_bill_posted_straight_to_s3_is_ingested(
 
 
 def test_the_signed_policy_limits_size_and_key_and_a_bigger_object_is_refused(
-    org_a: Any, client_for: Any, bucket: Any, settings: Any
+    org_a: Any, client_for: Any, s3_uploads_bucket: Any, settings: Any
 ) -> None:
-    name, s3 = bucket
+    name, s3 = s3_uploads_bucket
     settings.COST_UPLOAD_MAX_BYTES = 1024 * 1024
     client = client_for(org_a.owner, org_a)
     config = direct_config(client.get("/cloud-accounts/upload/"))
@@ -160,9 +138,9 @@ def test_the_signed_policy_limits_size_and_key_and_a_bigger_object_is_refused(
     ],
 )
 def test_keys_outside_the_organizations_uploads_are_refused(
-    org_a: Any, org_b: Any, client_for: Any, bucket: Any, key: str, message: str
+    org_a: Any, org_b: Any, client_for: Any, s3_uploads_bucket: Any, key: str, message: str
 ) -> None:
-    name, s3 = bucket
+    name, s3 = s3_uploads_bucket
     # Another organization's object, and files that exist, so only the key's place is at fault.
     for existing in (
         "tenants/org_globex/uploads/0123/bill.csv",
@@ -180,7 +158,7 @@ def test_keys_outside_the_organizations_uploads_are_refused(
 
 
 def test_only_managers_complete_uploads_and_strangers_get_404(
-    org_a: Any, org_b: Any, client_for: Any, bucket: Any
+    org_a: Any, org_b: Any, client_for: Any, s3_uploads_bucket: Any
 ) -> None:
     data = {"key": "tenants/org_acme/uploads/0123/bill.csv", "format": "auto"}
     assert client_for(org_a.viewer, org_a).post("/cloud-accounts/upload/complete/", data).status_code == 403
@@ -188,10 +166,10 @@ def test_only_managers_complete_uploads_and_strangers_get_404(
     assert client_for(org_b.owner, org_a).get("/cloud-accounts/upload/").status_code == 404
 
 
-def test_in_s3_mode_the_web_tier_takes_no_file(org_a: Any, client_for: Any, bucket: Any) -> None:
+def test_in_s3_mode_the_web_tier_takes_no_file(org_a: Any, client_for: Any, s3_uploads_bucket: Any) -> None:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    name, s3 = bucket
+    name, s3 = s3_uploads_bucket
     client = client_for(org_a.owner, org_a)
     big = SimpleUploadedFile("bill.csv", b"x" * (2 * 1024 * 1024))
     response = client.post("/cloud-accounts/upload/", {"file": big, "format": "auto"})

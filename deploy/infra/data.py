@@ -157,6 +157,16 @@ class Data(Construct):
             enforce_ssl=True,
             versioned=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            # Browsers post uploads straight here from an organization's site (a presigned POST
+            # whose policy limits size and key: costs/services/uploads.py); nothing else is cross-origin.
+            cors=[
+                s3.CorsRule(
+                    allowed_methods=[s3.HttpMethods.POST],
+                    allowed_origins=[f"https://*.{cfg.domain}"],
+                    allowed_headers=["*"],
+                    max_age=3600,
+                )
+            ],
             lifecycle_rules=[
                 s3.LifecycleRule(
                     noncurrent_version_expiration=Duration.days(30),

@@ -257,3 +257,12 @@ def test_files_bucket_is_private_encrypted_versioned_and_tls_only(templates: dic
             {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]},
         ],
     } in policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+@pytest.mark.parametrize("stack", APP_STACKS)
+def test_files_bucket_takes_browser_posts_only_from_organization_sites(templates: dict[str, Any], stack: str) -> None:
+    _, bucket = one(templates[stack], "AWS::S3::Bucket")
+    (rule,) = bucket["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedMethods"] == ["POST"]
+    (origin,) = rule["AllowedOrigins"]
+    assert origin.startswith("https://*.") and origin.endswith("costs.example.org")  # the tests' context domain
