@@ -138,6 +138,13 @@ class RequestBodyLimitMiddleware:
         except ValueError:
             return body_refused(400, "This request's Content-Length is not a number.")
         if length > limit + MULTIPART_ALLOWANCE:
+            if not limit:  # S3 storage: files go from the browser to the bucket, never through here
+                return body_refused(
+                    413,
+                    f"This request is {length / 1024 / 1024:.1f} MB; this server takes at most "
+                    f"{limit_text(MULTIPART_ALLOWANCE)} per request. Files are uploaded from the upload page "
+                    "straight to storage.",
+                )
             return body_refused(
                 413,
                 f"This upload is {length / 1024 / 1024:.1f} MB; the upload limit is {limit_text(limit)}. "

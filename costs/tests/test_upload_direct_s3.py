@@ -174,6 +174,7 @@ def test_in_s3_mode_the_web_tier_takes_no_file(org_a: Any, client_for: Any, s3_u
     big = SimpleUploadedFile("bill.csv", b"x" * (2 * 1024 * 1024))
     response = client.post("/cloud-accounts/upload/", {"file": big, "format": "auto"})
     assert response.status_code == 413  # from the Content-Length: only forms' small bodies come here
+    assert "this server takes at most 1 MB per request" in response.content.decode()
     small = SimpleUploadedFile("bill.csv", b"a,b\n1,2\n")
     response = client.post("/cloud-accounts/upload/", {"file": small, "format": "auto"})
     assert response.status_code == 302 and response["Location"] == "/cloud-accounts/upload/"
