@@ -7,7 +7,8 @@ Routes have no trailing slash (`/api/v1/costs/summary`). The OpenAPI document an
 
 from __future__ import annotations
 
-from django.urls import path
+from django.http import HttpRequest, JsonResponse
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
@@ -53,9 +54,15 @@ class RedocView(SpectacularRedocView):
     permission_classes: list[type] = []
 
 
+def not_found(request: HttpRequest, unmatched: str = "") -> JsonResponse:
+    """Any other path under /api/v1/: the API's 404 body, never the site's HTML page."""
+    return JsonResponse({"error": {"code": "not_found", "message": "No such endpoint.", "fields": {}}}, status=404)
+
+
 urlpatterns = [
     *router.urls,
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", RedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    re_path(r"^(?P<unmatched>.*)$", not_found),
 ]

@@ -15,10 +15,8 @@ membership endpoint; today memberships are pages only (tenants/tests/test_author
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
-from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -28,11 +26,8 @@ from django_tenants.utils import tenant_context
 from drf_spectacular.generators import SchemaGenerator
 
 from conftest import make_org
-from costs.models import CostSource, IngestionJob, SourceKind
-from costs.monitoring.models import AlertSubscription, Anomaly, Budget, Monitor, MonitorDimension
 from finops.db import use_public_schema
-from recommendations.models import Recommendation
-from recommendations.tests.crafted import stored
+from finops.tests.api_objects import api_objects
 from tenants.models import ApiKeyScope
 from tenants.services.api_keys import api_key_create, api_key_revoke
 
@@ -122,92 +117,19 @@ def cases() -> list[Any]:
     return found
 
 
-def _beyond(model: type[Model], floor: int, make: Callable[[], Model]) -> Model:
-    """An object whose id is above `floor`: in the other schema, an id the first organization does not have."""
-    made = make()
-    while made.pk <= floor:
-        made = make()
-    return made
-
-
-def _objects(world: Any, floors: dict[type[Model], int] | None = None) -> dict[str, Model]:
-    floors = floors or {}
-    counter = iter(range(10_000))
-
-    def ensure(name: str, model: type[Model], make: Callable[[], Model]) -> Model:
-        return _beyond(model, floors.get(model, 0), make)
-
-    upload = ensure("upload_source", CostSource, lambda: CostSource.objects.create(name="up", kind=SourceKind.UPLOAD))
-    aws = ensure(
-        "aws_source",
-        CostSource,
-        lambda: CostSource.objects.create(
-            name="aws", kind=SourceKind.AWS_S3, bucket="bills", role_arn="arn:aws:iam::123456789012:role/r"
-        ),
-    )
-    job = ensure(
-        "job", IngestionJob, lambda: IngestionJob.objects.create(source=cast(CostSource, upload), trigger="upload")
-    )
-    monitor = ensure(
-        "monitor", Monitor, lambda: Monitor.objects.create(name=f"m{next(counter)}", dimension=MonitorDimension.TOTAL)
-    )
-    day = datetime.date(2025, 3, 1)
-    anomaly = ensure(
-        "anomaly",
-        Anomaly,
-        lambda: Anomaly.objects.create(
-            monitor=cast(Monitor, monitor),
-            dimension_value=f"v{next(counter)}",
-            currency="USD",
-            kind="spike",
-            start_day=day,
-            end_day=day,
-            detected_day=day,
-            expected_amount=Decimal("10"),
-            actual_amount=Decimal("50"),
-            impact_amount=Decimal("40"),
-            impact_percent=Decimal("400.0"),
-            severity="high",
-            root_cause_done=True,
-        ),
-    )
-    budget = ensure("budget", Budget, lambda: Budget.objects.create(name="b", amount=Decimal("100")))
-    subscription = ensure(
-        "subscription",
-        AlertSubscription,
-        lambda: AlertSubscription.objects.create(user_id=world.viewer.pk, channel="email"),
-    )
-
-    def recommendation() -> Model:
-        stored(1, prefix=f"vol-matrix-{next(counter)}-")
-        return Recommendation.objects.order_by("-pk").first()  # type: ignore[return-value]
-
-    rec = ensure("recommendation", Recommendation, recommendation)
-    return {
-        "upload_source": upload,
-        "aws_source": aws,
-        "job": job,
-        "monitor": monitor,
-        "anomaly": anomaly,
-        "budget": budget,
-        "subscription": subscription,
-        "recommendation": rec,
-    }
-
-
 @pytest.fixture(scope="module")
 def matrix(django_db_setup: Any, django_db_blocker: Any) -> Any:
     """Two committed organizations with one object of every resource; the other's ids exist only there."""
     with django_db_blocker.unblock():
         own, other = make_org("apimatrix"), make_org("apioutsider")
         with tenant_context(own.organization):
-            mine = _objects(own)
+            mine = api_objects(own)
         with tenant_context(other.organization):
             # Above every id of the same model in the first organization's schema.
             floors: dict[type[Model], int] = {}
             for obj in mine.values():
                 floors[type(obj)] = max(floors.get(type(obj), 0), obj.pk)
-            theirs = _objects(other, floors=floors)
+            theirs = api_objects(other, floors=floors)
         use_public_schema()
         revoked = api_key_create(
             organization=own.organization, name="old", scope=ApiKeyScope.READ_WRITE, created_by=None

@@ -104,6 +104,7 @@ OPEN_VIEWS = {
     "finops.api_urls.SchemaView",
     "finops.api_urls.SwaggerView",
     "finops.api_urls.RedocView",
+    "finops.api_urls.not_found",  # the API's JSON 404 for unknown paths
 }
 
 

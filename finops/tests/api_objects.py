@@ -1,0 +1,88 @@
+"""One object of every API resource in the current schema, for the authorization matrix and the fuzzer."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, cast
+
+from django.db.models import Model
+
+from costs.models import CostSource, IngestionJob, SourceKind
+from costs.monitoring.models import AlertSubscription, Anomaly, Budget, Monitor, MonitorDimension
+from recommendations.models import Recommendation
+from recommendations.tests.crafted import stored
+
+
+def _beyond(model: type[Model], floor: int, make: Callable[[], Model]) -> Model:
+    """An object whose id is above `floor`: in the other schema, an id the first organization does not have."""
+    made = make()
+    while made.pk <= floor:
+        made = make()
+    return made
+
+
+def api_objects(world: Any, floors: dict[type[Model], int] | None = None) -> dict[str, Model]:
+    floors = floors or {}
+    counter = iter(range(10_000))
+
+    def ensure(name: str, model: type[Model], make: Callable[[], Model]) -> Model:
+        return _beyond(model, floors.get(model, 0), make)
+
+    upload = ensure("upload_source", CostSource, lambda: CostSource.objects.create(name="up", kind=SourceKind.UPLOAD))
+    aws = ensure(
+        "aws_source",
+        CostSource,
+        lambda: CostSource.objects.create(
+            name="aws", kind=SourceKind.AWS_S3, bucket="bills", role_arn="arn:aws:iam::123456789012:role/r"
+        ),
+    )
+    job = ensure(
+        "job", IngestionJob, lambda: IngestionJob.objects.create(source=cast(CostSource, upload), trigger="upload")
+    )
+    monitor = ensure(
+        "monitor", Monitor, lambda: Monitor.objects.create(name=f"m{next(counter)}", dimension=MonitorDimension.TOTAL)
+    )
+    day = datetime.date(2025, 3, 1)
+    anomaly = ensure(
+        "anomaly",
+        Anomaly,
+        lambda: Anomaly.objects.create(
+            monitor=cast(Monitor, monitor),
+            dimension_value=f"v{next(counter)}",
+            currency="USD",
+            kind="spike",
+            start_day=day,
+            end_day=day,
+            detected_day=day,
+            expected_amount=Decimal("10"),
+            actual_amount=Decimal("50"),
+            impact_amount=Decimal("40"),
+            impact_percent=Decimal("400.0"),
+            severity="high",
+            root_cause_done=True,
+        ),
+    )
+    budget = ensure("budget", Budget, lambda: Budget.objects.create(name="b", amount=Decimal("100")))
+    subscription = ensure(
+        "subscription",
+        AlertSubscription,
+        lambda: AlertSubscription.objects.create(user_id=world.viewer.pk, channel="email"),
+    )
+
+    def recommendation() -> Model:
+        stored(1, prefix=f"vol-matrix-{next(counter)}-")
+        return Recommendation.objects.order_by("-pk").first()  # type: ignore[return-value]
+
+    rec = ensure("recommendation", Recommendation, recommendation)
+    return {
+        "upload_source": upload,
+        "aws_source": aws,
+        "job": job,
+        "monitor": monitor,
+        "anomaly": anomaly,
+        "budget": budget,
+        "subscription": subscription,
+        "recommendation": rec,
+    }
