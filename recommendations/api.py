@@ -7,6 +7,7 @@ As on the pages, viewers only read; owners, admins and members (or a read-write 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
@@ -31,6 +32,20 @@ from recommendations.serializers import (
 )
 from recommendations.services.workflow import WorkflowError, recommendation_status_change
 from tenants.models import Role
+
+
+@dataclass(frozen=True)
+class KeyActor:
+    """Who the history names when an API key changes a status: the key (prefix and name), not a person."""
+
+    pk: None
+    email: str
+
+
+def _actor(request: Request, api_key: Any) -> Any:
+    if api_key is None:
+        return request.user
+    return KeyActor(pk=None, email=f"API key {api_key.prefix} ({api_key.name})"[:254])
 
 
 def _field_of(error: WorkflowError, to_status: str) -> str:
@@ -111,7 +126,7 @@ class RecommendationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Or
             recommendation_status_change(
                 recommendation_id=recommendation.pk,
                 to_status=to_status,
-                user=request.user,
+                user=_actor(request, self.api_key),
                 reason=data.validated_data["reason"],
                 snoozed_until=data.validated_data["snoozed_until"],
             )

@@ -4,6 +4,7 @@ rationale, status changes through the workflow service; viewers read only; anoth
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 import pytest
@@ -203,4 +204,7 @@ def test_a_read_only_key_reads_but_cannot_change_a_status_a_read_write_key_can(w
     assert writer.post(f"{API}/{pk}/status", {"to_status": "in_progress"}).json()["status"] == "in_progress"
     assert key(org_b, "read-write", org_a.host).get(f"{API}/{pk}").status_code == 401
     with tenant_context(org_a.organization):
-        assert Recommendation.objects.get(pk=pk).status == Status.IN_PROGRESS
+        changed = Recommendation.objects.get(pk=pk)
+        assert changed.status == Status.IN_PROGRESS
+        [change] = changed.history.all()
+        assert change.user_id is None and re.fullmatch(r"API key [0-9a-f]+ \(ci\)", change.user_email)
