@@ -25,11 +25,14 @@ FOCUS_HEADER = (
 )
 
 
-def gzip_long_line_bomb(out: BinaryIO, *, expanded_bytes: int) -> None:
-    """`BilledCost,a,a,a,...` without a single newline, gzip-compressed (about 1000:1)."""
+def gzip_long_line_bomb(out: BinaryIO, *, expanded_bytes: int, prefix: bytes = b"BilledCost,") -> None:
+    """`BilledCost,a,a,a,...` without a single newline, gzip-compressed (about 1000:1).
+
+    With a `prefix` that ends in a header line, it is the second line that never ends.
+    """
     chunk = b"a," * (1 << 19)  # 1 MiB
     compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: gzip container
-    out.write(compressor.compress(b"BilledCost,"))
+    out.write(compressor.compress(prefix))
     written = 0
     while written < expanded_bytes:
         out.write(compressor.compress(chunk))

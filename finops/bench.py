@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 BENCHMARKS: dict[str, str] = {
     "tenant_provisioning": "tenants.bench:run",
     "ingest": "costs.bench:run",
+    "ingest_peak_rss_mb": "costs.bench_memory:run",
     "search_path_pinning": "finops.db_backend.bench:run",
     "anomaly": "costs.monitoring.bench:run",
     "anomaly_run_seconds": "costs.monitoring.bench_run:run",

@@ -28,8 +28,9 @@ COLUMN_CHUNK_LIMIT = 256 << 20  # uncompressed bytes of one column in one row gr
 DICTIONARY_PAGE_LIMIT = 16 << 20  # uncompressed bytes of one dictionary page
 BATCH_BYTES = 64 << 20  # text one batch may expand to once dictionaries are decoded
 # Dictionary encoding lets a few bytes stand for any amount of text. Real reports expand to
-# under 100 times their declared size; past this (and past a floor) the file is a bomb.
-EXPANSION_FLOOR = 2 << 30
+# under 100 times their declared size; past this (and past a floor) the file is a bomb. The floor
+# only counts for files under a few MB; it is low so a bomb is refused before much is loaded.
+EXPANSION_FLOOR = 512 << 20
 EXPANSION_RATIO = 200
 
 READ_CHUNK = 64 << 10
