@@ -20,7 +20,7 @@ from django.db.models import Sum
 
 from costs.models import DailyCostRollup, DailyTagCost
 from costs.selectors.daily import rollups_effective
-from costs.selectors.forecast import MonthForecast, month_end_forecast
+from costs.selectors.forecast import MonthForecast, month_end_forecast_from_series
 from costs.selectors.query import Preset, month_end, month_start, months_back, preset_range
 
 CHART_SERIES = 6  # services stacked one by one in the 90-day chart; the rest are "Other"
@@ -178,7 +178,7 @@ def home_dashboard(*, today: datetime.date, tag_key: str | None) -> Dashboard | 
         windows=windows,
         month_to_date=_month_to_date(cells, windows),
         last_month=tuple(Ranked("", c, a) for c, a in sorted(_per_currency(cells, windows.last_month).items())),
-        forecasts=tuple(month_end_forecast(today=today)),
+        forecasts=tuple(month_end_forecast_from_series(today=today, series=_daily_totals(cells))),
         chart=_chart(cells, windows.last_90_days),
         services=_top(_per_key(cells, windows.last_30_days)),
         accounts=_top(_accounts(windows.last_30_days)),
@@ -188,6 +188,15 @@ def home_dashboard(*, today: datetime.date, tag_key: str | None) -> Dashboard | 
         untagged=_untagged(bill_cells, tag_key, windows.last_30_days) if tag_key else (),
         estimate_days=(min(estimate_days), max(estimate_days)) if estimate_days else None,
     )
+
+
+def _daily_totals(cells: _Cells) -> dict[tuple[str, str], dict[datetime.date, Decimal | None]]:
+    """Spend per day and currency, in `daily_spend_series`' shape (for the forecast)."""
+    series: dict[tuple[str, str], dict[datetime.date, Decimal | None]] = {}
+    for (day, _service, currency), amount in cells.items():
+        days = series.setdefault(("", currency), {})
+        days[day] = (days.get(day) or Decimal(0)) + amount
+    return series
 
 
 def _per_currency(cells: _Cells, window: Window) -> dict[str, Decimal]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from statistics import mean, stdev
@@ -79,6 +79,15 @@ def month_end_forecast_by_value(
     for key, amounts in series.items():
         by_value.setdefault(key[0], []).append((key, amounts))
     return {value: _forecasts_per_currency(items, month) for value, items in by_value.items()}
+
+
+def month_end_forecast_from_series(*, today: datetime.date, series: Mapping[SeriesKey, Series]) -> list[MonthForecast]:
+    """`month_end_forecast` from daily spend already read (`daily_spend_series`' shape): the home
+    page reads the same days with its other figures and need not read them twice."""
+    month = today.replace(day=1)
+    start = month - datetime.timedelta(days=35)
+    window = {key: {day: a for day, a in days.items() if start <= day <= today} for key, days in series.items()}
+    return _forecasts_per_currency(window.items(), month)
 
 
 def _forecasts_per_currency(series: Iterable[tuple[SeriesKey, Series]], month: datetime.date) -> list[MonthForecast]:

@@ -63,7 +63,7 @@
     var money = new Intl.NumberFormat(undefined, { style: "currency", currency: data.currency });
     var datasets = data.datasets.map(function (set, index) {
       var colour = COLOURS[index % COLOURS.length];
-      return { label: set.label, data: set.data, links: set.links, backgroundColor: pattern(index, colour), borderColor: colour, borderWidth: 1, stack: "cost" };
+      return { label: set.label, data: set.data, links: set.links, linkTemplate: set.link_template, backgroundColor: pattern(index, colour), borderColor: colour, borderWidth: 1, stack: "cost" };
     });
     var chart = new window.Chart(canvas, {
       type: "bar",
@@ -81,7 +81,10 @@
         onClick: function (_event, elements) {
           if (!elements.length) return;
           var element = elements[0];
-          var link = chart.data.datasets[element.datasetIndex].links[element.index];
+          var set = chart.data.datasets[element.datasetIndex];
+          // A long daily chart (home) sends one link per series with {day} for the bar's ISO date.
+          var link = set.links ? set.links[element.index]
+            : (set.linkTemplate && data.days ? set.linkTemplate.split("{day}").join(data.days[element.index]) : null);
           if (link) window.location.assign(link);
         },
         onHover: function (event, elements) {

@@ -4,6 +4,7 @@ saved-views list are written under the test's tmp dir (path printed)."""
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,19 @@ def test_home_with_data_and_a_saved_view_saved_reopened_renamed_and_deleted(
         assert "has no env tag" in page.inner_text("#untagged")
         page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
         assert errors == [] and missing == []  # nothing refused by the content security policy, no chart error
+
+        # A bar of the 90-day chart opens the line items of that service and day.
+        point = page.evaluate(
+            "() => { const c = [...document.querySelectorAll('canvas.cost-chart')].at(-1).chart;"
+            " c.canvas.scrollIntoView(); const bar = c.getDatasetMeta(0).data.at(-1);"
+            " const r = c.canvas.getBoundingClientRect();"
+            " return {x: r.left + bar.x, y: r.top + (bar.y + bar.base) / 2, label: c.data.datasets[0].label}; }"
+        )
+        page.mouse.click(point["x"], point["y"])
+        page.wait_for_url("**/costs/line-items/**")
+        yesterday = (timezone.now().date() - datetime.timedelta(days=1)).isoformat()
+        assert f"start={yesterday}&end={yesterday}" in page.url
+        assert point["label"] in page.inner_text("body")
 
         # Save the explorer's question under a name.
         page.goto(f"{base}/costs/?range=last_30_days&group_by=sub_account_id&basis=effective_cost")

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from costs.explorer.tests.bills import LAMBDA, RDS, Duck, ingest, write_bill
-from costs.selectors import money_format
+from costs.selectors import money_format, month_end_forecast
 
 CENT = Decimal("0.01")
 
@@ -55,6 +56,9 @@ def test_month_to_date_last_month_and_forecast_equal_duckdb_per_currency(billed:
     for forecast in dashboard.forecasts:
         assert cents(forecast.actual_to_date) == cents(mtd[forecast.currency])
         assert forecast.low <= forecast.forecast <= forecast.high
+    # The same forecast the monitors and budgets compute (read here with the page's other figures).
+    connection.set_tenant(world.organization)  # type: ignore[attr-defined]
+    assert dashboard.forecasts == tuple(month_end_forecast(today=today))
     text = unescape(response.content.decode())
     for currency, amount in last.items():
         assert money_format(amount, currency) in text  # never one figure summed across currencies
@@ -137,6 +141,16 @@ def test_each_figure_links_to_an_explorer_view_showing_the_same_total(billed: An
     assert len(links) > 10
     for link in links:
         assert client.get(link).status_code == 200, link
+    for chart in response.context["charts"]:
+        data = chart["data"]
+        for dataset in data["datasets"]:
+            link = dataset["link_template"].replace("{day}", data["days"][-1])
+            drill = client.get(link)
+            assert drill.status_code == 200, link
+            assert (drill.context["query"].start, drill.context["query"].end) == (
+                _today - datetime.timedelta(days=1),
+            ) * 2
+            assert drill.context["query"].filters[0].values == (dataset["label"],)
     last_month = response.context["cards"][[c["id"] for c in response.context["cards"]].index("last-month-USD")]
     explorer = client.get(last_month["url"])
     assert explorer.context["breakdown"].totals["USD"] is not None
