@@ -12,6 +12,9 @@ from costs.selectors.daily import daily_costs, rollups_effective
 from costs.selectors.dashboard import Change, DailyStack, Dashboard, Mover, Ranked, TaggedShare, Window, home_dashboard
 from costs.selectors.focus import (
     FOCUS_COLUMNS,
+    FOCUS_DATETIMES,
+    FOCUS_MONEY,
+    FOCUS_QUANTITIES,
     FocusPeriod,
     focus_billed_periods,
     focus_line_batches,
@@ -51,6 +54,9 @@ from costs.vocabulary import ALL_CATEGORIES, BASES, GROUPABLE, NOT_IN_EXPORT, Ch
 __all__ = [
     "ALL_CATEGORIES",
     "FOCUS_COLUMNS",
+    "FOCUS_DATETIMES",
+    "FOCUS_MONEY",
+    "FOCUS_QUANTITIES",
     "FocusPeriod",
     "focus_billed_periods",
     "focus_line_batches",

@@ -1,98 +1,67 @@
-"""Writing FOCUS 1.2 files batch by batch: Parquet through pyarrow, CSV with FOCUS's value formats.
+"""Writing FOCUS 1.2 files batch by batch: CSV (plain or gzip) in FOCUS's text formats, Parquet typed.
 
-Types follow the spec: money and quantities are decimals (never floats), Date/Time columns are
-UTC, Tags is a JSON object as text, and a column or basis the bill does not carry is null
-(never 0). CSV writes Date/Time as ISO 8601 `YYYY-MM-DDTHH:MM:SSZ` and decimals in plain
-notation (pyarrow would write small amounts as `8.0E-7`).
+The batches come as FOCUS text (costs.selectors.focus_line_batches): decimals in plain notation,
+Date/Time as ISO 8601 UTC `YYYY-MM-DDTHH:MM:SSZ`, Tags as a JSON object, null where the bill has no
+value. CSV writes that text as it is; Parquet gets FOCUS's types: decimals (never floats), UTC
+timestamps, strings. A column or basis the bill does not carry is null in both (never 0).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from costs.selectors import FOCUS_COLUMNS
+from costs.selectors import FOCUS_COLUMNS, FOCUS_DATETIMES, FOCUS_MONEY, FOCUS_QUANTITIES
 
 MONEY = pa.decimal128(28, 12)  # costs.models.money_field
 QUANTITY = pa.decimal128(32, 15)  # costs.models.quantity_field
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
-_MONEY_COLUMNS = {"BilledCost", "ContractedCost", "EffectiveCost", "ListCost", "x_UnblendedCost", "x_NetUnblendedCost"}
-_MONEY_COLUMNS |= {"PricingCurrencyEffectiveCost"}
-_QUANTITY_COLUMNS = {
-    "CommitmentDiscountQuantity",
-    "ConsumedQuantity",
-    "ContractedUnitPrice",
-    "ListUnitPrice",
-    "PricingQuantity",
-    "PricingCurrencyContractedUnitPrice",
-    "PricingCurrencyListUnitPrice",
-}
-_TIMESTAMP_COLUMNS = {"BillingPeriodEnd", "BillingPeriodStart", "ChargePeriodEnd", "ChargePeriodStart"}
-
 
 def _type(name: str) -> pa.DataType:
-    if name in _MONEY_COLUMNS:
+    if name in FOCUS_MONEY:
         return MONEY
-    if name in _QUANTITY_COLUMNS:
+    if name in FOCUS_QUANTITIES:
         return QUANTITY
-    if name in _TIMESTAMP_COLUMNS:
+    if name in FOCUS_DATETIMES:
         return TIMESTAMP
     return pa.string()
 
 
 SCHEMA = pa.schema([pa.field(name, _type(name)) for name in FOCUS_COLUMNS])
-DECIMAL_COLUMNS = frozenset(_MONEY_COLUMNS | _QUANTITY_COLUMNS)
+TEXT_SCHEMA = pa.schema([pa.field(name, pa.string()) for name in FOCUS_COLUMNS])
 
 
-def focus_table(batch: dict[str, list[Any]], rows: int) -> pa.Table:
-    """One batch of line items (costs.selectors.focus_line_batches) as a table of every FOCUS column."""
-    arrays = []
-    for field in SCHEMA:
-        values = batch.get(field.name)
-        arrays.append(pa.nulls(rows, field.type) if values is None else pa.array(values, field.type))
-    return pa.Table.from_arrays(arrays, schema=SCHEMA)
+def focus_text_table(batch: pa.Table) -> pa.Table:
+    """One batch as every FOCUS column, in file order, as text (null for the columns the bill lacks)."""
+    rows = batch.num_rows
+    arrays = [
+        batch.column(name) if name in batch.column_names else pa.nulls(rows, pa.string()) for name in FOCUS_COLUMNS
+    ]
+    return pa.Table.from_arrays(arrays, schema=TEXT_SCHEMA)
 
 
-def _plain(value: Decimal | None) -> str | None:
-    if value is None:
-        return None
-    return format(value.normalize(), "f")
-
-
-def _csv_table(table: pa.Table) -> pa.Table:
-    columns = []
-    for field in table.schema:
-        column = table.column(field.name)
-        if field.name in DECIMAL_COLUMNS:
-            column = pa.array([_plain(v) for v in column.to_pylist()], pa.string())
-        elif field.name in _TIMESTAMP_COLUMNS:
-            # FOCUS's Date/Time format has whole seconds (strftime would print microseconds).
-            seconds = column.cast(pa.timestamp("s", tz="UTC"), safe=False)
-            column = pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%SZ")
-        columns.append(column)
-    return pa.Table.from_arrays(columns, names=table.schema.names)
+def focus_typed_table(text: pa.Table) -> pa.Table:
+    """The same batch in FOCUS's types (what Parquet stores)."""
+    return pa.Table.from_arrays([text.column(f.name).cast(f.type) for f in SCHEMA], schema=SCHEMA)
 
 
 class FocusWriter(Protocol):
-    def write(self, table: pa.Table) -> None: ...
+    def write(self, text: pa.Table) -> None: ...
     def close(self) -> None: ...
 
 
 class CsvFocusWriter:
     def __init__(self, path: Path, *, gzip: bool = False) -> None:
-        schema = pa.schema([pa.field(f.name, pa.string()) for f in SCHEMA])
         self._sink = pa.CompressedOutputStream(str(path), "gzip") if gzip else pa.OSFile(str(path), "wb")
-        self._writer = pa_csv.CSVWriter(self._sink, schema)
+        self._writer = pa_csv.CSVWriter(self._sink, TEXT_SCHEMA)
 
-    def write(self, table: pa.Table) -> None:
-        self._writer.write_table(_csv_table(table))
+    def write(self, text: pa.Table) -> None:
+        self._writer.write_table(text)
 
     def close(self) -> None:
         self._writer.close()
@@ -103,8 +72,8 @@ class ParquetFocusWriter:
     def __init__(self, path: Path) -> None:
         self._writer = pq.ParquetWriter(str(path), SCHEMA, compression="zstd")
 
-    def write(self, table: pa.Table) -> None:
-        self._writer.write_table(table)
+    def write(self, text: pa.Table) -> None:
+        self._writer.write_table(focus_typed_table(text))
 
     def close(self) -> None:
         self._writer.close()

@@ -17,7 +17,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from costs.explorer.exports.file import focus_table, focus_writer
+from costs.explorer.exports.file import focus_text_table, focus_writer
 from costs.explorer.models import ExportFormat, ExportStatus, FocusExport
 from costs.selectors import focus_billed_periods, focus_line_batches, focus_period, focus_period_unchanged
 from finops.db import current_schema
@@ -106,9 +106,8 @@ def _write(export: FocusExport, batch_rows: int) -> None:
         written = 0
         try:
             for batch in focus_line_batches(period=period, batch_size=batch_rows):
-                rows = len(next(iter(batch.values())))
-                writer.write(focus_table(batch, rows))
-                written += rows
+                writer.write(focus_text_table(batch))
+                written += batch.num_rows
                 FocusExport.objects.filter(pk=export.pk).update(
                     rows=written, progress=WRITE_SHARE * written / period.rows
                 )
