@@ -42,7 +42,7 @@ class CurrencyGuard:
                     f"{row['period']:%Y-%m}, but {first[1]} row {first[2]} has {first[0]}: "
                     "one billing account bills in one currency per period",
                     index=index,
-                    column="billing currency",
+                    column="billing_currency",
                 )
 
 

@@ -32,14 +32,23 @@ LATEST_YEAR = 2100
 class BatchContext:
     """Where a batch sits in its file, so errors can say `file, row N, column C`; notes go to `observations`."""
 
-    def __init__(self, file: str, first_row: int, observations: Observations | None = None) -> None:
+    def __init__(
+        self,
+        file: str,
+        first_row: int,
+        observations: Observations | None = None,
+        columns: dict[str, str] | None = None,
+    ) -> None:
         self.file = file
         self.first_row = first_row  # 1-based number of the batch's first data row
         self.observations = observations if observations is not None else Observations()
+        # Canonical column -> the file's own name for it, so errors found after mapping (a
+        # currency conflict, a value the database refuses) name the column the user can find.
+        self.columns = columns or {}
 
     def error(self, message: str, *, index: int | None = None, column: str = "") -> IngestError:
         row = None if index is None else self.first_row + index
-        return IngestError(message, file=self.file, row=row, column=column)
+        return IngestError(message, file=self.file, row=row, column=self.columns.get(column, column))
 
     def warn(self, message: str, *, index: int, column: str, value: str) -> None:
         self.observations.warn(file=self.file, row=self.first_row + index, column=column, value=value, message=message)

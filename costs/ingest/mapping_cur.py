@@ -170,6 +170,12 @@ class CurMapper:
         if missing:
             raise IngestError(f"is missing required CUR column(s): {', '.join(missing)}", file=file)
 
+    @property
+    def source_columns(self) -> dict[str, str]:
+        """Canonical column -> the file's column, for the columns checked after mapping."""
+        pairs = {"billing_currency": "line_item_currency_code", "tags": "resource_tags"}
+        return {canon: self.by_key[column_key(cur)] for canon, cur in pairs.items() if column_key(cur) in self.by_key}
+
     def _source(self, name: str) -> str:
         """The file's name of the column AWS calls `name` in Athena (e.g. `lineItem/UnblendedCost`)."""
         return self.by_key[column_key(name)]

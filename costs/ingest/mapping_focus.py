@@ -77,6 +77,11 @@ class FocusMapper:
             candidates = [column_key(c) for c in RENAMED.get(canon, (canon,))]
             self.plan[canon] = next((by_key[c] for c in candidates if c in by_key), None)
 
+    @property
+    def source_columns(self) -> dict[str, str]:
+        """Canonical column -> the file's column it is read from."""
+        return {canon: source for canon, source in self.plan.items() if source is not None}
+
     def map(self, batch: pa.RecordBatch, ctx: BatchContext) -> pa.Table:
         n = batch.num_rows
         out: dict[str, pa.Array] = {}

@@ -57,7 +57,7 @@ def mapped_batches(files: Sequence[Any], *, fmt: str, provider_default: str, che
         for batch in reader.batches:
             if batch.num_rows == 0:
                 continue
-            ctx = BatchContext(delivery_file.name, file_rows + 1, checks.observations)
+            ctx = BatchContext(delivery_file.name, file_rows + 1, checks.observations, mapper.source_columns)
             table = mapper.map(batch, ctx)
             periods = billing_period_of(table)
             checks.currencies.check(table, periods, ctx)

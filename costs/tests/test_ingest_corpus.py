@@ -491,12 +491,22 @@ CORPUS: list[Case] = [
     Case(
         "two currencies for one billing account and period",
         lambda: small("e.csv", [FOCUS_SMALL_ROWS[0], small_with(3, "BillingCurrency", "EUR")]),
-        Rejected("e.csv, row 2, column billing currency", "has currency EUR for billing account 111122223333"),
+        Rejected("e.csv, row 2, column BillingCurrency", "has currency EUR for billing account 111122223333"),
+    ),
+    Case(
+        "two currencies for one payer account in a CUR",
+        lambda: memory_file(
+            "e-cur.csv",
+            csv_bytes(
+                LEGACY, [legacy_row(3, "Usage", "1.00"), legacy_row(4, "Usage", "2.00").replace(",USD,", ",EUR,")]
+            ),
+        ),
+        Rejected("e-cur.csv, row 2, column lineItem/CurrencyCode", "has currency EUR for billing account 111122223333"),
     ),
     Case(
         "invalid tags JSON",
         lambda: small("t.csv", [FOCUS_SMALL_ROWS[1], FOCUS_SMALL_ROWS[0].replace('{""team"": ""web""}', "{not json")]),
-        Rejected("t.csv, row 2, column tags", "invalid input syntax for type json"),
+        Rejected("t.csv, row 2, column Tags", "invalid input syntax for type json"),
     ),
 ]
 
