@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, str] = {
     "explorer": "costs.explorer.bench:run",
     "time_to_first_insight": "costs.explorer.bench_first_insight:run",
     "ai_batching": "recommendations.bench:run",
+    "api": "finops.api_bench:run",
 }
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/finops"
 

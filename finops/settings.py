@@ -97,6 +97,9 @@ ROOT_URLCONF = "finops.urls_tenants"
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# Seconds a process keeps a host's organization (finops.middleware.TenantHostMiddleware): no
+# database round trip per request to find the tenant. Off in tests (flushes bypass invalidation).
+TENANT_CACHE_SECONDS = int(os.environ.get("TENANT_CACHE_SECONDS") or (0 if TESTING else 60))
 
 MIDDLEWARE = [
     # Headers only, no database: outermost so probes and host errors carry them too.

@@ -1,0 +1,259 @@
+"""Benchmark `api`: the integration API under gunicorn on loopback, against the framework's ceiling.
+
+One organization with a generated CUR 2.0 bill (FINOPS_BENCH_API_ROWS lines, default 20,000)
+and a read key. gunicorn runs with deploy/gunicorn.conf.py (the production settings: workers,
+threads, keep-alive) on 127.0.0.1; a load generator (threads, http.client, one connection per
+request) sends a bounded number of requests for a bounded time to:
+
+- `GET /api/v1/costs/summary` (a month's totals) and `GET /api/v1/costs/breakdown` (a month by
+  day and service), with the key;
+- in the same run, on the same server, a bare Django JSON view behind the same middleware
+  (`/api/bench/ceiling`, mounted only by this module's WSGI entry point): the framework ceiling.
+
+It prints requests per second and p95 latency for each, the summary's ratio to the ceiling
+(target ≥ 0.5), and the database queries one API request costs, with how many of them find
+the tenant (0 when the host is cached; 1 without the cache).
+"""
+
+from __future__ import annotations
+
+import datetime
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+SLUG = "benchapi"
+HOST = f"{SLUG}.localhost"
+CONCURRENCY = 4
+SECONDS_PER_ENDPOINT = 8.0
+MAX_REQUESTS_PER_ENDPOINT = 20_000
+WARMUP_REQUESTS = 40
+START = datetime.date(2025, 1, 1)
+MONTH = ("2025-02-01", "2025-02-28")
+
+
+# --- the gunicorn entry point: the project's whole stack, plus the ceiling view -----------------
+
+
+def ceiling(request: Any) -> Any:
+    from django.http import JsonResponse
+
+    return JsonResponse({"ok": True, "organization": getattr(request.tenant, "slug", None)})
+
+
+def _urlconf() -> Any:
+    from django.urls import path
+
+    from finops import urls_tenants
+
+    return [path("api/bench/ceiling", ceiling), *urls_tenants.urlpatterns]
+
+
+urlpatterns: list[Any] = []
+_application: Any = None
+
+
+def application(environ: dict[str, Any], start_response: Any) -> Any:
+    """gunicorn: finops.wsgi's application with this module as the tenant URLconf."""
+    global _application
+    if _application is None:
+        from django.core.wsgi import get_wsgi_application
+
+        _application = get_wsgi_application()
+        urlpatterns.extend(_urlconf())
+        settings.ROOT_URLCONF = __name__
+    return _application(environ, start_response)
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(port: int, path: str, headers: dict[str, str]) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path, headers={"Host": HOST, **headers})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def _load(port: int, path: str, headers: dict[str, str]) -> dict[str, float]:
+    """CONCURRENCY threads for SECONDS_PER_ENDPOINT (at most MAX_REQUESTS_PER_ENDPOINT requests)."""
+    for _ in range(WARMUP_REQUESTS):
+        status = _get(port, path, headers)
+        assert status == 200, f"{path}: {status}"
+    latencies: list[float] = []
+    failures: list[int] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + SECONDS_PER_ENDPOINT
+
+    def worker() -> None:
+        while time.monotonic() < deadline:
+            with lock:
+                if len(latencies) + len(failures) >= MAX_REQUESTS_PER_ENDPOINT:
+                    return
+            started = time.perf_counter()
+            status = _get(port, path, headers)
+            elapsed = time.perf_counter() - started
+            with lock:
+                if status == 200:
+                    latencies.append(elapsed)
+                else:
+                    failures.append(status)
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(CONCURRENCY)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - began
+    assert not failures, f"{path}: non-200 answers {sorted(set(failures))}"
+    return {
+        "rps": len(latencies) / wall,
+        "p95_ms": statistics.quantiles(latencies, n=20)[18] * 1000,
+        "requests": len(latencies),
+    }
+
+
+def _organization() -> tuple[Any, str]:
+    """The organization with its bill, and a read key's secret."""
+    from django.db import connection
+
+    from costs.demo.generator import cur_generate
+    from costs.ingest.delivery import delivery_ingest
+    from costs.ingest.files import local_file
+    from costs.models import CostSource
+    from finops.db import use_public_schema
+    from tenants.models import ApiKeyScope
+    from tenants.services.api_keys import api_key_create
+    from tenants.services.provisioning import organization_create, public_tenant_ensure
+    from tenants.services.users import user_create
+
+    public_tenant_ensure()
+    owner = user_create(email=f"owner@{SLUG}.test", password="bench passphrase that is long", verified=True)
+    organization = organization_create(name="Bench API", slug=SLUG, owner=owner)
+    rows = int(os.environ.get("FINOPS_BENCH_API_ROWS") or 20_000)
+    with tempfile.TemporaryDirectory() as folder:
+        generated = cur_generate(out=Path(folder), months=2, rows=rows, start=START)
+        connection.set_tenant(organization)  # type: ignore[attr-defined]
+        source = CostSource.objects.uploads()
+        for period in generated.periods:
+            delivery_ingest(source=source, files=[local_file(period.files[0])])
+    use_public_schema()
+    secret = api_key_create(organization=organization, name="bench", scope=ApiKeyScope.READ, created_by=owner).secret
+    return organization, secret
+
+
+def _queries_per_request(path: str, secret: str, cache_seconds: int) -> tuple[int, int]:
+    """(all queries, queries that find the tenant) of one warm request, in process."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from finops.middleware import tenant_host_cache_clear
+
+    settings.TENANT_CACHE_SECONDS = cache_seconds
+    tenant_host_cache_clear()
+    client = Client(HTTP_HOST=HOST, HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert client.get(path).status_code == 200  # warm: key's last use recorded, host cached
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    tenant = sum('"tenants_domain"' in query["sql"] for query in captured.captured_queries)
+    return len(captured.captured_queries), tenant
+
+
+def _gunicorn(port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "TENANT_CACHE_SECONDS": "60",
+        # The load is the point here, not the throttle.
+        "API_THROTTLE_KEY_RATE": "100000000/min",
+        "API_THROTTLE_USER_RATE": "100000000/min",
+    }
+    command = [
+        sys.executable, "-m", "gunicorn", f"{__name__}:application",
+        "--config", str(Path(settings.BASE_DIR) / "deploy" / "gunicorn.conf.py"),
+        "--access-logfile", "/dev/null",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR, stdout=out, stderr=out)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {log.read_text()[-3000:]}")
+        try:
+            if _get(port, "/api/bench/ceiling", {}) == 200:
+                return process
+        except OSError:
+            pass
+        time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError(f"gunicorn did not come up: {log.read_text()[-3000:]}")
+
+
+def run() -> list[dict[str, object]]:
+    from django.db import connections
+
+    _organization_, secret = _organization()
+    summary = f"/api/v1/costs/summary?start={MONTH[0]}&end={MONTH[1]}"
+    breakdown = f"/api/v1/costs/breakdown?start={MONTH[0]}&end={MONTH[1]}&granularity=day&group_by=service_name"
+    queries_cached, tenant_cached = _queries_per_request(summary, secret, 60)
+    queries_uncached, tenant_uncached = _queries_per_request(summary, secret, 0)
+    connections.close_all()
+
+    auth = {"Authorization": f"Bearer {secret}"}
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "gunicorn.log"
+        server = _gunicorn(port, log)
+        try:
+            ceiling_figures = _load(port, "/api/bench/ceiling", {})
+            summary_figures = _load(port, summary, auth)
+            breakdown_figures = _load(port, breakdown, auth)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    print(
+        f"api: ceiling {ceiling_figures}, summary {summary_figures}, breakdown {breakdown_figures}; "
+        f"queries per summary request {queries_cached} (tenant {tenant_cached}) cached, "
+        f"{queries_uncached} (tenant {tenant_uncached}) uncached",
+        file=sys.stderr,
+    )
+
+    def figure(name: str, value: float, unit: str, baseline: float) -> dict[str, object]:
+        return {
+            "bench": name,
+            "value": round(value, 2),
+            "unit": unit,
+            "baseline": round(baseline, 2),
+            "ratio": round(value / baseline, 4) if baseline else None,
+        }
+
+    return [
+        figure("api_summary_rps", summary_figures["rps"], "req/s", ceiling_figures["rps"]),
+        figure("api_summary_p95", summary_figures["p95_ms"], "ms", ceiling_figures["p95_ms"]),
+        figure("api_breakdown_rps", breakdown_figures["rps"], "req/s", ceiling_figures["rps"]),
+        figure("api_breakdown_p95", breakdown_figures["p95_ms"], "ms", ceiling_figures["p95_ms"]),
+        figure("api_tenant_resolution_queries", tenant_cached, "queries/request", tenant_uncached),
+        figure("api_summary_queries", queries_cached, "queries/request", queries_uncached),
+    ]
