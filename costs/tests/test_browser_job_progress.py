@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django_tenants.utils import tenant_context
+from playwright.sync_api import expect
 
 from costs.ingest.jobs import job_create
 from costs.models import CostSource, IngestionJob, JobStatus, JobTrigger
@@ -34,14 +35,15 @@ def test_the_progress_bar_follows_a_running_job_and_shows_the_outcome(
 
         with tenant_context(acme.organization):
             IngestionJob.objects.filter(pk=job.pk).update(bytes_done=1000, rows=25_000)
-        page.wait_for_function("document.getElementById('job-percent').textContent === '25%'", timeout=10_000)
+        # Locator expectations, not wait_for_function: its polling evals, which the page's CSP forbids.
+        expect(page.locator("#job-percent")).to_have_text("25%", timeout=10_000)
         assert page.eval_on_selector("#job-progress", "el => el.value") == pytest.approx(0.25)
 
         with tenant_context(acme.organization):
             IngestionJob.objects.filter(pk=job.pk).update(
                 status=JobStatus.FAILED, bytes_done=2000, error="cur.csv.gz: row 12, column cost: not a number"
             )
-        page.wait_for_function("document.getElementById('job-status').textContent === 'Failed'", timeout=10_000)
+        expect(page.locator("#job-status")).to_have_text("Failed", timeout=10_000)
         assert "row 12, column cost" in page.inner_text("#job-error")
         assert page.is_visible("#job-error")
 

@@ -119,7 +119,11 @@ class Walker:
         if response is None or "text/html" not in (response.headers.get("content-type") or ""):
             return []
         if self.page.locator("canvas.cost-chart").count():
-            self.page.wait_for_function("document.querySelector('canvas.cost-chart').chart !== undefined")
+            # page.evaluate, not wait_for_function: the latter's polling evals, which the CSP forbids.
+            for _ in range(100):
+                if self.page.evaluate("() => document.querySelector('canvas.cost-chart').chart !== undefined"):
+                    break
+                self.page.wait_for_timeout(100)
         hrefs: list[str] = self.page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
         return [h.split("#")[0] for h in hrefs if h.startswith(self.origin + "/")]
 
