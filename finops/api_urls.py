@@ -2,14 +2,14 @@
 
 One router for every app: each resource is one `router.register(...)` line, grouped by app.
 Routes have no trailing slash (`/api/v1/costs/summary`). The OpenAPI document and the docs
-(Swagger UI, Redoc; assets from our static files via drf-spectacular-sidecar) sit beside them.
+(Swagger UI; assets from our static files via drf-spectacular-sidecar) sit beside them.
 """
 
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from costs.api import CostSourceViewSet, CostViewSet, IngestionJobViewSet
@@ -48,12 +48,6 @@ class SwaggerView(SpectacularSwaggerSplitView):
     permission_classes: list[type] = []
 
 
-class RedocView(SpectacularRedocView):
-    template_name = "api/redoc.html"
-    authentication_classes: list[type] = []
-    permission_classes: list[type] = []
-
-
 def not_found(request: HttpRequest, unmatched: str = "") -> JsonResponse:
     """Any other path under /api/v1/: the API's 404 body, never the site's HTML page."""
     return JsonResponse({"error": {"code": "not_found", "message": "No such endpoint.", "fields": {}}}, status=404)
@@ -63,6 +57,5 @@ urlpatterns = [
     *router.urls,
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", RedocView.as_view(url_name="api-schema"), name="api-redoc"),
     re_path(r"^(?P<unmatched>.*)$", not_found),
 ]

@@ -73,7 +73,7 @@ SHARED_APPS = [
     "rest_framework",
     "drf_spectacular",
 ]
-# Swagger UI and Redoc served from our static files (no CDN); pinned in requirements.txt. Guarded
+# Swagger UI served from our static files (no CDN); pinned in requirements.txt. Guarded
 # only so a shared development virtualenv that predates the pin still starts; the API docs test
 # fails there (it looks the assets up), so a real install without it cannot pass.
 if importlib.util.find_spec("drf_spectacular_sidecar") is not None:
@@ -340,7 +340,6 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     # One name per choice set that several fields share (costs, monitoring and recommendations).
     "ENUM_NAME_OVERRIDES": {
         "SourceKindEnum": "costs.models.SourceKind",

@@ -103,7 +103,6 @@ OPEN_VIEWS = {
     "tenants.views.accept_invitation",
     "finops.api_urls.SchemaView",
     "finops.api_urls.SwaggerView",
-    "finops.api_urls.RedocView",
     "finops.api_urls.not_found",  # the API's JSON 404 for unknown paths
 }
 
