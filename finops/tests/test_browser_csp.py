@@ -22,6 +22,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern, RoutePattern
 from django_tenants.utils import tenant_context
+from playwright.sync_api import Error as PlaywrightError
 
 from costs.models import IngestionJob
 from costs.monitoring.models import Anomaly, Monitor, MonitorDimension
@@ -115,7 +116,13 @@ class Walker:
         self.current = url
         self.visited.append(url)
         self.seen_paths.add(urlsplit(url).path)
-        response = self.page.goto(url, wait_until="load")
+        try:
+            response = self.page.goto(url, wait_until="load")
+        except PlaywrightError as error:
+            if "Download is starting" not in str(error):
+                raise
+            self.page.goto("about:blank")
+            return []  # a file, not a page (the API schema answers a browser with a download)
         if response is None or "text/html" not in (response.headers.get("content-type") or ""):
             return []
         if self.page.locator("canvas.cost-chart").count():
