@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -55,13 +56,36 @@ class FocusWriter(Protocol):
     def close(self) -> None: ...
 
 
+# Text a spreadsheet would run as a formula (costs/explorer/spreadsheet.py, issue 14 item 4).
+FORMULA_START = r"^[=+\-@\t\r]"
+# Columns that hold numbers or dates in FOCUS's text form: a leading '-' there is a sign, not a formula.
+NOT_FREE_TEXT = frozenset(FOCUS_MONEY) | frozenset(FOCUS_QUANTITIES) | frozenset(FOCUS_DATETIMES)
+
+
+def spreadsheet_safe_text_table(text: pa.Table) -> pa.Table:
+    """The batch with free-text cells that start like a formula prefixed by an apostrophe (CSV only).
+
+    Names, tags and other values come from the customer's bill, where anyone with tagging rights
+    can write `=HYPERLINK(…)`; a spreadsheet opening the CSV would run it. Parquet keeps them as
+    they are (it is typed data, never evaluated).
+    """
+    columns = []
+    for field in text.schema:
+        column = text.column(field.name)
+        if field.name not in NOT_FREE_TEXT:
+            risky = pc.fill_null(pc.match_substring_regex(column, FORMULA_START), False)
+            column = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=text.schema)
+
+
 class CsvFocusWriter:
     def __init__(self, path: Path, *, gzip: bool = False) -> None:
         self._sink = pa.CompressedOutputStream(str(path), "gzip") if gzip else pa.OSFile(str(path), "wb")
         self._writer = pa_csv.CSVWriter(self._sink, TEXT_SCHEMA)
 
     def write(self, text: pa.Table) -> None:
-        self._writer.write_table(text)
+        self._writer.write_table(spreadsheet_safe_text_table(text))
 
     def close(self) -> None:
         self._writer.close()
