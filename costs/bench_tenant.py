@@ -45,13 +45,22 @@ def _log(message: str) -> None:
 
 
 def bench_bill_generate(
-    *, folder: Path, rows: int, months: int, start: str, until: str | None = None, seed: int = 7
+    *,
+    folder: Path,
+    rows: int,
+    months: int,
+    start: str,
+    until: str | None = None,
+    seed: int = 7,
+    workloads: int = 0,
 ) -> GeneratedBill:
     """CUR 2.0 Parquet files of about `rows` lines over `months`, written by a child process (bounded memory)."""
     command = [sys.executable, "manage.py", "generate_cur", "--out", str(folder), "--rows", str(rows)]
     command += ["--months", str(months), "--start", start, "--seed", str(seed)]
     if until:
         command += ["--until", until]
+    if workloads:
+        command += ["--workloads", str(workloads)]
     _log(f"generating ~{rows:,} CUR 2.0 rows over {months} months (child process)")
     began = time.perf_counter()
     done = subprocess.run(command, cwd=settings.BASE_DIR, capture_output=True, check=False)
@@ -78,13 +87,17 @@ def bench_bill_ingest(*, organization: Any, periods: list[dict[str, Any]]) -> tu
     return total, time.perf_counter() - began
 
 
-def bench_bill_organization(*, slug: str, rows: int, months: int, start: str, seed: int = 7) -> BenchBill:
+def bench_bill_organization(
+    *, slug: str, rows: int, months: int, start: str, seed: int = 7, workloads: int = 0
+) -> BenchBill:
     """A fresh organization `slug` (an older one is dropped) with about `rows` line items over `months`."""
     from costs.bench import _organization
 
     organization = _organization(slug)
     with tempfile.TemporaryDirectory(prefix="bench-bill-") as tmp:
-        bill = bench_bill_generate(folder=Path(tmp), rows=rows, months=months, start=start, seed=seed)
+        bill = bench_bill_generate(
+            folder=Path(tmp), rows=rows, months=months, start=start, seed=seed, workloads=workloads
+        )
         total, ingested = bench_bill_ingest(organization=organization, periods=bill.periods)
     _log(f"{total:,} rows: generated in {bill.seconds:.0f} s, ingested in {ingested:.0f} s")
     return BenchBill(organization=organization, rows=total, generate_seconds=bill.seconds, ingest_seconds=ingested)

@@ -247,6 +247,11 @@ class CostLineItem(models.Model):
             # Drill-down (costs.selectors.lines): a day or week of line items, and the most
             # expensive lines first (walked in cost order until a page of matches is found).
             models.Index(fields=["charge_period_start"], name="costs_line_charge_start"),
+            # Root cause (costs.selectors.series.spend_by_resource): one service x usage type over
+            # a few weeks is a narrow range of this index, not every line item of those days.
+            models.Index(
+                fields=["service_name", "x_usage_type", "charge_period_start"], name="costs_line_svc_usage_start"
+            ),
             models.Index(
                 models.OrderBy(models.F("billed_cost"), descending=True, nulls_last=True),
                 models.OrderBy(models.F("id"), descending=True),

@@ -490,10 +490,15 @@ class Resource:
 class Company:
     resources: list[Resource]
     anomalies: list[tuple[int, int, int, float]] = field(default_factory=list)  # (month, day, service, factor)
+    workloads: int = 0  # values of the extra `workload` tag (0: the bill has no such tag)
 
 
-def company_build(*, resources: int, seed: int) -> Company:
-    """A company with about `resources` billable resources; larger sizes add more of each kind."""
+def company_build(*, resources: int, seed: int, workloads: int = 0) -> Company:
+    """A company with about `resources` billable resources; larger sizes add more of each kind.
+
+    `workloads` > 0 tags each tagged resource with one of that many `workload` values (round
+    robin, drawing nothing from the random stream, so the rest of the bill is unchanged).
+    """
     rng = random.Random(seed)
     weights = [s[9] for s in SERVICES]
     items = []
@@ -508,6 +513,8 @@ def company_build(*, resources: int, seed: int) -> Company:
             tags = {key: rng.choice(values) for key, values in TAG_VALUES.items()}
             if env:
                 tags["environment"] = env
+            if workloads:
+                tags["workload"] = f"wl-{index % workloads:03d}"
         region_code = REGIONS[region][0]
         prefix = spec[8]
         resource_id = (
@@ -528,7 +535,7 @@ def company_build(*, resources: int, seed: int) -> Company:
         for _ in range(3)
     ]
     items += _planted(items, seed=seed)
-    return Company(items, anomalies)
+    return Company(items, anomalies, workloads)
 
 
 def _resource_id(spec: tuple, account: int, region: int, suffix: str) -> str:  # type: ignore[type-arg]

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from costs.demo.catalog import PAYER, TAG_VALUES
 
-TAG_COLUMNS = [f"tag_{key}" for key in TAG_VALUES] + ["tag_project"]
+TAG_COLUMNS = [f"tag_{key}" for key in TAG_VALUES] + ["tag_project", "tag_workload"]  # workload: optional
 # In CUR 2.0 these product attributes are flat columns; the rest live in the `product` MAP.
 CUR2_FLAT_PRODUCT = ("product_region_code", "product_servicecode", "product_sku", "product_product_family")
 CUR2_MAP_PRODUCT = {

@@ -99,11 +99,13 @@ def cur_generate(
     seed: int = 7,
     start: datetime.date | None = None,
     until: datetime.date | None = None,
+    workloads: int = 0,
 ) -> GenerationResult:
     """Write `months` billing periods of bills (about `rows` lines in total when given).
 
     `until` is the last day with usage, like a real mid-month delivery: later days of its
     month get no usage lines (the month's fees are still there, as AWS posts them up front).
+    `workloads` > 0 adds a `workload` tag with that many values (benchmarks needing many series).
     """
     fmt = format.replace("-", "_")
     if fmt not in ("cur2", "cur_legacy"):
@@ -112,11 +114,11 @@ def cur_generate(
     periods = month_starts(start, months)
     days_total = sum(calendar.monthrange(p.year, p.month)[1] for p in periods)
     resources = _resources_for(rows, days_total) if rows else DEFAULT_RESOURCES
-    company = company_build(resources=resources, seed=seed)
+    company = company_build(resources=resources, seed=seed, workloads=workloads)
     if rows:  # top up until the size asked for is reached (deterministically)
         while _estimate_rows(company, periods) < rows:
             resources = math.ceil(resources * 1.02) + 1
-            company = company_build(resources=resources, seed=seed)
+            company = company_build(resources=resources, seed=seed, workloads=workloads)
     result = GenerationResult(format=fmt, rows=0)
     statics = static_table(company)
     for index, period in enumerate(periods):

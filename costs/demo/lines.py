@@ -115,6 +115,9 @@ def _static_row(index: int, resource: Any) -> dict[str, Any]:
 
 def static_table(company: Company) -> pa.Table:
     rows = [_static_row(index, resource) for index, resource in enumerate(company.resources)]
+    if company.workloads:  # the column exists only in bills asked to carry the tag
+        for row, resource in zip(rows, company.resources, strict=True):
+            row["tag_workload"] = resource.tags.get("workload", "")
     return pa.Table.from_pylist(rows)
 
 

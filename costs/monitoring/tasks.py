@@ -10,7 +10,7 @@ from django_tenants.utils import get_tenant_model, tenant_context
 
 from costs.monitoring.alerts.dispatch import deliveries_send_due, digests_create
 from costs.monitoring.services.monitors import monitors_default_ensure
-from costs.monitoring.services.runs import monitoring_run
+from costs.monitoring.services.runs import monitoring_run, run_root_causes_fill
 from finops.celery import shared_task, tenant_task
 
 
@@ -20,6 +20,12 @@ def monitoring_run_task(trigger: str = "manual") -> dict[str, Any]:
     monitors_default_ensure()
     run = monitoring_run(trigger=trigger)
     return {"run": run.pk, "series": run.series, "new": run.anomalies_new}
+
+
+@tenant_task(name="costs.monitoring.tasks.root_causes_fill")
+def root_causes_fill(run_id: int) -> int:
+    """After a run commits: the root causes of its biggest anomalies it did not alert about."""
+    return run_root_causes_fill(run_id=run_id)
 
 
 @tenant_task(name="costs.monitoring.tasks.deliveries_send")

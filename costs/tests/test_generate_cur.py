@@ -70,3 +70,18 @@ def test_until_stops_usage_like_a_mid_month_delivery_and_keeps_the_months_fees(t
     assert abs(billed - float(result.periods[0].expected_billed)) < 1e-4
     whole = cur_generate(out=tmp_path / "whole", months=1, seed=3, start=START)
     assert result.rows < whole.rows
+
+
+def _tag_values(path, key: str) -> set[str]:
+    tags = pq.read_table(path, columns=["resource_tags"]).column("resource_tags").to_pylist()
+    return {value for row in tags for k, value in (row or []) if k == key}
+
+
+def test_workloads_adds_a_workload_tag_with_that_many_values_and_leaves_the_rest_of_the_bill_unchanged(tmp_path):
+    plain = cur_generate(out=tmp_path / "plain", rows=20_000, seed=4, start=START)
+    tagged = cur_generate(out=tmp_path / "tagged", rows=20_000, seed=4, start=START, workloads=12)
+    [plain_file], [tagged_file] = plain.periods[0].files, tagged.periods[0].files
+    assert _tag_values(plain_file, "user_workload") == set()
+    assert _tag_values(tagged_file, "user_workload") == {f"wl-{n:03d}" for n in range(12)}
+    assert tagged.rows == plain.rows and tagged.periods[0].expected_billed == plain.periods[0].expected_billed
+    assert _tag_values(tagged_file, "user_team") == _tag_values(plain_file, "user_team")

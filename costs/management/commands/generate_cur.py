@@ -29,6 +29,7 @@ class Command(BaseCommand):
         parser.add_argument("--months", type=int, default=None, help="billing periods (default 1)")
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--start", default=None, help="first billing period YYYY-MM (default: ends this month)")
+        parser.add_argument("--workloads", type=int, default=0, help="values of an extra `workload` tag (default none)")
         parser.add_argument("--until", default=None, help="last day with usage YYYY-MM-DD (default: whole months)")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -43,6 +44,7 @@ class Command(BaseCommand):
             seed=options["seed"],
             start=_month(options["start"]) if options["start"] else None,
             until=_day(options["until"]) if options["until"] else None,
+            workloads=max(0, options["workloads"]),
         )
         self.stdout.write(json.dumps(result.as_json()))
 

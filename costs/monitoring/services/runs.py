@@ -5,6 +5,11 @@ anomalies are keyed by monitor, series and first day, so a run repeated on the s
 changes nothing, and a later run extends an ongoing anomaly instead of raising another.
 Anomalies whose alert day is older than NOTIFY_WITHIN_DAYS before the newest data (history
 seen for the first time) are stored without alerting anyone.
+
+Root cause: the anomalies a run alerts about get theirs inside the run (the alert carries it,
+and suppression compares it); the biggest of the rest are explained by a follow-up task queued
+when the run commits (`run_root_causes_fill`), so the run's transaction does not wait on
+line-item reads; anything still unexplained gets its cause when someone opens it.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import datetime
 import logging
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -43,8 +49,8 @@ log = logging.getLogger(__name__)
 
 LOOKBACK_DAYS = 150  # 12 weeks of baseline plus the ~2 months judged
 NOTIFY_WITHIN_DAYS = 3
-# Root cause reads line items: a run explains what it alerts about and the biggest of the rest;
-# older anomalies seen for the first time get theirs when someone opens them.
+# Root cause reads line items: a run explains what it alerts about, its follow-up task the biggest
+# of the rest; older anomalies seen for the first time get theirs when someone opens them.
 ROOT_CAUSES_PER_RUN = 20
 RESOURCE_LOOKUPS = 3  # top root-cause rows whose dominant resource is looked up in the line items
 ROOT_CAUSE_BASELINE_DAYS = 14
@@ -83,7 +89,7 @@ def monitoring_run(*, trigger: str, today: datetime.date | None = None) -> Monit
             tag_series = _tag_series_by_basis(monitors, today)
             for monitor in monitors:
                 _monitor_run(run, monitor, today, tag_series)
-            _root_causes_fill(run)
+            _root_causes_queue_on_commit(run)
             budgets_check(today=today)
             deliveries_send_on_commit()
     except Exception as error:
@@ -240,12 +246,46 @@ def _anomaly_store(
         anomaly_deliveries_create(anomaly=anomaly)
 
 
-def _root_causes_fill(run: MonitoringRun) -> None:
-    """Explain the run's biggest anomalies still without a cause (bounded: root cause reads line items)."""
-    pending = Anomaly.objects.filter(root_cause_done=False, updated_at__gte=run.started_at).select_related("monitor")
-    for anomaly in pending.order_by("-impact_amount")[:ROOT_CAUSES_PER_RUN]:
-        anomaly_root_cause_fill(anomaly)
-        anomaly.save(update_fields=["root_cause", "root_cause_done"])
+def _run_pending(run: MonitoringRun) -> Any:
+    """The run's anomalies still without a cause, biggest first."""
+    return Anomaly.objects.filter(root_cause_done=False, updated_at__gte=run.started_at).order_by("-impact_amount")
+
+
+def _root_causes_queue_on_commit(run: MonitoringRun) -> None:
+    """Queue the follow-up that explains the run's biggest unexplained anomalies, once the run commits."""
+    if not _run_pending(run).exists():
+        return
+    from costs.monitoring.tasks import root_causes_fill
+
+    run_id = run.pk
+    transaction.on_commit(lambda: root_causes_fill.delay(run_id))
+
+
+def run_root_causes_fill(*, run_id: int) -> int:
+    """Explain a committed run's biggest anomalies still without a cause (bounded: root cause reads line items).
+
+    Each in its own short transaction with the anomaly's row locked, so a later run that
+    extends the anomaly meanwhile is not overwritten with a cause of the older window.
+    Returns how many were explained.
+    """
+    run = MonitoringRun.objects.filter(pk=run_id).first()
+    if run is None:
+        return 0
+    explained = 0
+    for anomaly_id in list(_run_pending(run).values_list("pk", flat=True)[:ROOT_CAUSES_PER_RUN]):
+        with transaction.atomic():
+            anomaly = (
+                Anomaly.objects.select_for_update(of=("self",))
+                .select_related("monitor")
+                .filter(pk=anomaly_id, root_cause_done=False)
+                .first()
+            )
+            if anomaly is None:  # explained meanwhile (opened by someone, or a newer run's follow-up)
+                continue
+            anomaly_root_cause_fill(anomaly)
+            anomaly.save(update_fields=["root_cause", "root_cause_done"])
+            explained += 1
+    return explained
 
 
 def anomaly_root_cause_fill(anomaly: Anomaly) -> Anomaly:

@@ -6,12 +6,14 @@ from typing import Any
 
 from costs.monitoring.models import Anomaly, AnomalyStatus, Monitor, MonitorDimension
 from costs.monitoring.services.monitors import anomaly_feedback_record, monitor_create, monitors_default_ensure
-from costs.monitoring.services.runs import monitoring_run
+from costs.monitoring.services.runs import monitoring_run, run_root_causes_fill
 from costs.monitoring.tests.conftest import PURCHASE_DAY, SPIKES, day_of
 
 
 def _run(day: int) -> None:
-    monitoring_run(trigger="test", today=day_of(day))
+    run = monitoring_run(trigger="test", today=day_of(day))
+    # What the task queued on the run's commit does (test_root_cause_follow_up drives the task itself).
+    run_root_causes_fill(run_id=run.pk)
 
 
 def test_the_spike_is_found_on_the_total_service_and_account_monitors_with_its_cause(billed_org: Any) -> None:
