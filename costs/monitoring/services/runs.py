@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -156,13 +157,30 @@ def _monitor_run(run: MonitoringRun, monitor: Monitor, today: datetime.date, tag
     if through is None:
         return
     run.through = max(run.through or through, through)
+    # What the monitor already holds, read once (not one query per event): the anomalies that can
+    # recur (their first day is inside the lookback) and the "expected" patterns.
+    known = _Known(
+        anomalies={
+            (a.dimension_value, a.currency, a.start_day): a
+            for a in Anomaly.objects.filter(
+                monitor=monitor, start_day__gte=today - datetime.timedelta(days=LOOKBACK_DAYS)
+            )
+        },
+        suppressions=list(Suppression.objects.filter(monitor=monitor)),
+    )
     for (value, currency), days in series.items():
         first = min(days)
         amounts = _dense(days, first, through)
         run.series += 1
         detection = detect([float(a) if a is not None else None for a in amounts], settings)
         for event in detection.events:
-            _anomaly_store(run, monitor, value, currency, first, amounts, detection.expected, event, through)
+            _anomaly_store(run, monitor, value, currency, first, amounts, detection.expected, event, through, known)
+
+
+@dataclass
+class _Known:
+    anomalies: dict[tuple[str, str, datetime.date], Anomaly]
+    suppressions: list[Suppression]
 
 
 def _anomaly_store(
@@ -175,6 +193,7 @@ def _anomaly_store(
     expected_by_day: Sequence[float | None],
     event: Event,
     through: datetime.date,
+    known: _Known,
 ) -> None:
     def day_of(index: int) -> datetime.date:
         return first + datetime.timedelta(days=index)
@@ -220,9 +239,7 @@ def _anomaly_store(
         "daily": daily,
         "updated_at": timezone.now(),
     }
-    anomaly = Anomaly.objects.filter(
-        monitor=monitor, dimension_value=value, currency=currency, start_day=day_of(event.start)
-    ).first()
+    anomaly = known.anomalies.get((value, currency, day_of(event.start)))
     fresh = day_of(event.detected) >= through - datetime.timedelta(days=NOTIFY_WITHIN_DAYS)
     if anomaly is not None:
         if anomaly.end_day != fields["end_day"]:
@@ -237,10 +254,11 @@ def _anomaly_store(
     )
     if fresh:  # alerts carry their cause, and suppression compares causes
         anomaly_root_cause_fill(anomaly)
-    anomaly.suppressed_by = suppression_matching(anomaly)
+    anomaly.suppressed_by = suppression_matching(anomaly, known.suppressions)
     if anomaly.suppressed_by is not None:
         anomaly.status = AnomalyStatus.RESOLVED
     anomaly.save()
+    known.anomalies[(value, currency, anomaly.start_day)] = anomaly
     run.anomalies_new += 1
     if fresh and not monitor.is_muted and anomaly.suppressed_by is None:
         anomaly_deliveries_create(anomaly=anomaly)
@@ -378,9 +396,16 @@ def top_contributor(anomaly: Anomaly) -> dict[str, str]:
     return {k: v for k, v in anomaly.root_cause[0]["dimensions"].items() if k != "resource"}
 
 
-def suppression_matching(anomaly: Anomaly) -> Suppression | None:
-    """An "expected" pattern of this series that covers the anomaly: same top contributor, no bigger."""
-    for suppression in Suppression.objects.filter(monitor=anomaly.monitor, dimension_value=anomaly.dimension_value):
+def suppression_matching(anomaly: Anomaly, monitor_suppressions: list[Suppression] | None = None) -> Suppression | None:
+    """An "expected" pattern of this series that covers the anomaly: same top contributor, no bigger.
+
+    `monitor_suppressions`: the monitor's suppressions already read (newest first), else they are read here.
+    """
+    if monitor_suppressions is None:
+        monitor_suppressions = list(Suppression.objects.filter(monitor=anomaly.monitor))
+    for suppression in monitor_suppressions:
+        if suppression.dimension_value != anomaly.dimension_value:
+            continue
         if anomaly.impact_percent > suppression.max_impact_percent:
             continue
         if suppression.contributor and not anomaly.root_cause_done:
