@@ -8,7 +8,8 @@ request) sends a bounded number of requests for a bounded time to:
 - `GET /api/v1/costs/summary` (a month's totals) and `GET /api/v1/costs/breakdown` (a month by
   day and service), with the key;
 - in the same run, on the same server, a bare Django JSON view behind the same middleware
-  (`/api/bench/ceiling`, mounted only by this module's WSGI entry point): the framework ceiling.
+  (`/api/bench/ceiling`, mounted only by this module's WSGI entry point): the framework ceiling;
+  and the same view with one trivial query (`SELECT 1`), to show what a database round trip costs.
 
 It prints requests per second and p95 latency for each, the summary's ratio to the ceiling
 (target ≥ 0.5), and the database queries one API request costs, with how many of them find
@@ -51,12 +52,27 @@ def ceiling(request: Any) -> Any:
     return JsonResponse({"ok": True, "organization": getattr(request.tenant, "slug", None)})
 
 
+def ceiling_with_query(request: Any) -> Any:
+    """The ceiling plus one trivial query in the organization's schema: what one database round trip costs."""
+    from django.db import connection
+    from django.http import JsonResponse
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return JsonResponse({"ok": True, "organization": getattr(request.tenant, "slug", None)})
+
+
 def _urlconf() -> Any:
     from django.urls import path
 
     from finops import urls_tenants
 
-    return [path("api/bench/ceiling", ceiling), *urls_tenants.urlpatterns]
+    return [
+        path("api/bench/ceiling", ceiling),
+        path("api/bench/ceiling-query", ceiling_with_query),
+        *urls_tenants.urlpatterns,
+    ]
 
 
 urlpatterns: list[Any] = []
@@ -228,13 +244,14 @@ def run() -> list[dict[str, object]]:
         server = _gunicorn(port, log)
         try:
             ceiling_figures = _load(port, "/api/bench/ceiling", {})
+            one_query_figures = _load(port, "/api/bench/ceiling-query", {})
             summary_figures = _load(port, summary, auth)
             breakdown_figures = _load(port, breakdown, auth)
         finally:
             server.terminate()
             server.wait(timeout=30)
     print(
-        f"api: ceiling {ceiling_figures}, summary {summary_figures}, breakdown {breakdown_figures}; "
+        f"api: ceiling {ceiling_figures}, ceiling + one query {one_query_figures}, summary {summary_figures}, breakdown {breakdown_figures}; "
         f"queries per summary request {queries_cached} (tenant {tenant_cached}) cached, "
         f"{queries_uncached} (tenant {tenant_uncached}) uncached",
         file=sys.stderr,
@@ -254,6 +271,8 @@ def run() -> list[dict[str, object]]:
         figure("api_summary_p95", summary_figures["p95_ms"], "ms", ceiling_figures["p95_ms"]),
         figure("api_breakdown_rps", breakdown_figures["rps"], "req/s", ceiling_figures["rps"]),
         figure("api_breakdown_p95", breakdown_figures["p95_ms"], "ms", ceiling_figures["p95_ms"]),
+        # Where the time goes: the ceiling with one trivial query, against the bare ceiling.
+        figure("api_ceiling_one_query_rps", one_query_figures["rps"], "req/s", ceiling_figures["rps"]),
         figure("api_tenant_resolution_queries", tenant_cached, "queries/request", tenant_uncached),
         figure("api_summary_queries", queries_cached, "queries/request", queries_uncached),
     ]
