@@ -205,3 +205,24 @@ def test_the_authorization_matrix(
     if want == 404:
         # Nothing of the other organization shows, not even its name.
         assert b"apioutsider" not in response.content
+
+
+def test_every_operation_is_documented() -> None:
+    """A description, a schema for its success body and the shared error body, on every operation."""
+    schema = SchemaGenerator(urlconf="finops.urls_tenants").get_schema(request=None, public=True)
+    undocumented = []
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            responses = operation["responses"]
+            success = [code for code in responses if code.startswith("2")]
+            if not operation.get("description"):
+                undocumented.append(f"{method.upper()} {path}: description")
+            if any(code != "204" and "content" not in responses[code] for code in success):
+                undocumented.append(f"{method.upper()} {path}: success body schema")
+            for code in ("401", "403", "404", "429"):
+                error = responses.get(code, {}).get("content", {}).get("application/json", {}).get("schema", {})
+                if error.get("$ref") != "#/components/schemas/Error":
+                    undocumented.append(f"{method.upper()} {path}: {code} error body")
+    assert undocumented == []
