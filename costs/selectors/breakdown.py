@@ -409,7 +409,9 @@ def _assemble(
         position = index.get(bucket_of(bucket, query.granularity))
         if position is None:  # a month row whose month starts before the range (whole months only)
             position = 0
-        row = groups.setdefault((group, currency), [_Cell() for _ in starts])
+        row = groups.get((group, currency))
+        if row is None:  # not setdefault: that builds a whole row of cells for every cell
+            row = groups[(group, currency)] = [_Cell() for _ in starts]
         row[position].add(cell.amount, cell.missing)
     currencies = tuple(sorted({currency for _group, currency in groups}))
     rows: list[BreakdownRow] = []
