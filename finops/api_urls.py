@@ -13,6 +13,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from costs.api import CostSourceViewSet, CostViewSet, IngestionJobViewSet
+from costs.explorer.api import FocusExportViewSet, SavedViewViewSet
 from costs.monitoring.api import AlertSubscriptionViewSet, AnomalyViewSet, BudgetViewSet, MonitorViewSet
 from recommendations.api import RecommendationViewSet
 
@@ -30,6 +31,8 @@ router.register("budgets", BudgetViewSet, basename="api-budget")
 router.register("alert-subscriptions", AlertSubscriptionViewSet, basename="api-alert-subscription")
 
 # costs.explorer (saved views, exports)
+router.register("saved-views", SavedViewViewSet, basename="api-saved-view")
+router.register("exports", FocusExportViewSet, basename="api-export")
 
 # recommendations
 router.register("recommendations", RecommendationViewSet, basename="api-recommendation")

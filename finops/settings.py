@@ -349,6 +349,8 @@ SPECTACULAR_SETTINGS = {
         "SeverityEnum": "costs.monitoring.models.Severity",
         "RecommendationStatusEnum": "recommendations.models.Status",
         "LevelEnum": "recommendations.models.Level",
+        "ExportFormatEnum": "costs.explorer.models.ExportFormat",
+        "ExportStatusEnum": "costs.explorer.models.ExportStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -225,3 +225,43 @@ def test_run_now_queues_a_check_for_an_export_source_and_refuses_uploads(
     assert client.post(f"/api/v1/sources/{bill['eu'].pk}/run").status_code == 400
     read_only = Client(HTTP_HOST=world.host, HTTP_AUTHORIZATION=f"Bearer {bill['keys']['read'].secret}")
     assert read_only.post(f"/api/v1/sources/{aws.pk}/run").status_code == 403
+
+
+def test_the_breakdown_csv_is_the_costs_pages_csv_for_the_same_question(api: Client, bill: Any) -> None:
+    question = "start=2025-01-01&end=2025-02-28&granularity=month&group_by=service_name"
+    response = api.get(f"/api/v1/costs/breakdown.csv?{question}")
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv"
+    assert (
+        response["Content-Disposition"]
+        == 'attachment; filename="costs_20250101-20250228_by_service_name_billed_cost.csv"'
+    )
+    page = Client(HTTP_HOST=bill["world"].host)
+    page.force_login(bill["world"].owner)
+    assert response.content == page.get(f"/costs/export.csv?{question}").content
+    lines = response.content.decode().split("\r\n")
+    assert lines[0] == "Service,Currency,2025-01-01,2025-02-01,Total"
+    assert lines.count("") == 1 and any(line.startswith("Total,EUR,") for line in lines)
+    wrong = api.get("/api/v1/costs/breakdown.csv?group_by=nonsense")
+    assert wrong.status_code == 400 and "group_by" in wrong.json()["error"]["fields"]
+    intruder = Client(HTTP_HOST=bill["world"].host, HTTP_AUTHORIZATION=f"Bearer {bill['keys']['other'].secret}")
+    assert intruder.get(f"/api/v1/costs/breakdown.csv?{question}").status_code == 401
+    stranger = Client(HTTP_HOST=bill["world"].host)
+    stranger.force_login(bill["other"].owner)
+    assert stranger.get(f"/api/v1/costs/breakdown.csv?{question}").status_code == 404
+
+
+def test_the_breakdown_csv_defuses_a_formula_in_a_group_value(org_a: Any, tmp_path: Any) -> None:
+    bill_file = tmp_path / "formula.csv"
+    bill_file.write_text(
+        "BillingAccountId,BillingCurrency,BillingPeriodStart,ChargePeriodStart,ChargeCategory,ServiceName,BilledCost,EffectiveCost\n"
+        '999900001111,USD,2025-02-01T00:00:00Z,2025-02-03T00:00:00Z,Usage,"=HYPERLINK(""http://x"")",-4.50,-4.50\n'
+    )
+    connection.set_tenant(org_a.organization)  # type: ignore[attr-defined]
+    delivery_ingest(source=CostSource.objects.uploads(), files=[as_file(bill_file)])
+    use_public_schema()
+    secret = api_key_create(organization=org_a.organization, name="r", scope=ApiKeyScope.READ, created_by=None).secret
+    api = Client(HTTP_HOST=org_a.host, HTTP_AUTHORIZATION=f"Bearer {secret}")
+    body = api.get("/api/v1/costs/breakdown.csv?start=2025-02-01&end=2025-02-28&granularity=month").content.decode()
+    rows = body.split("\r\n")
+    # The group value is text a spreadsheet shows; the negative amount stays a number.
+    assert rows[1] == '"\'=HYPERLINK(""http://x"")",USD,-4.500000000000,-4.500000000000'

@@ -7,9 +7,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, cast
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db.models import Model
 
-from costs.models import CostSource, IngestionJob, SourceKind
+from costs.explorer.models import ExportFormat, ExportStatus, FocusExport, SavedView
+from costs.models import CostSource, DailyCostRollup, IngestionJob, SourceKind
 from costs.monitoring.models import AlertSubscription, Anomaly, Budget, Monitor, MonitorDimension
 from recommendations.models import Recommendation
 from recommendations.tests.crafted import stored
@@ -76,6 +79,35 @@ def api_objects(world: Any, floors: dict[type[Model], int] | None = None) -> dic
         return Recommendation.objects.order_by("-pk").first()  # type: ignore[return-value]
 
     rec = ensure("recommendation", Recommendation, recommendation)
+    saved_view = ensure(
+        "saved_view",
+        SavedView,
+        lambda: SavedView.objects.create(
+            name=f"View {next(counter)}", query="range=last_30_days&group_by=service_name", created_by_id=world.owner.pk
+        ),
+    )
+    # A billed period (exports can be requested for it) and a finished export with its file in storage.
+    DailyCostRollup.objects.create(
+        day=day,
+        source=cast(CostSource, upload),
+        billing_period=day,
+        billing_account_id="111111111111",
+        service_name="AmazonEC2",
+        charge_category="Usage",
+        currency="USD",
+        billed_cost=Decimal("12.50"),
+        row_count=1,
+    )
+
+    def finished_export() -> Model:
+        export = FocusExport.objects.create(billing_period=day, format=ExportFormat.CSV, status=ExportStatus.SUCCEEDED)
+        name = f"focus-1.2_{export.pk}.csv"
+        key = default_storage.save(f"exports/focus/{export.pk}/{name}", ContentFile(b"BilledCost\r\n12.5\r\n"))
+        FocusExport.objects.filter(pk=export.pk).update(file_key=key, file_name=name, file_size=18)
+        export.refresh_from_db()
+        return export
+
+    export = ensure("export", FocusExport, finished_export)
     return {
         "upload_source": upload,
         "aws_source": aws,
@@ -85,4 +117,6 @@ def api_objects(world: Any, floors: dict[type[Model], int] | None = None) -> dic
         "budget": budget,
         "subscription": subscription,
         "recommendation": rec,
+        "saved_view": saved_view,
+        "export": export,
     }

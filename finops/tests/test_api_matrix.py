@@ -64,6 +64,9 @@ OBJECTS: dict[str, Callable[[dict[str, Model]], Model]] = {
     "/api/v1/alert-subscriptions/{id}": lambda o: o["subscription"],
     "/api/v1/recommendations/{id}": lambda o: o["recommendation"],
     "/api/v1/recommendations/{id}/status": lambda o: o["recommendation"],
+    "/api/v1/saved-views/{id}": lambda o: o["saved_view"],  # saved by the owner
+    "/api/v1/exports/{id}": lambda o: o["export"],
+    "/api/v1/exports/{id}/download": lambda o: o["export"],  # succeeded, its file in storage
 }
 # A valid body for every write (None: the operation takes none).
 BUDGET = {"name": "Matrix budget", "amount": "100.00", "actual_thresholds": [80], "forecast_thresholds": []}
@@ -81,10 +84,17 @@ BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("/api/v1/alert-subscriptions", "post"): {"channel": "email", "frequency": "daily", "min_severity": "high"},
     ("/api/v1/alert-subscriptions/{id}", "delete"): None,
     ("/api/v1/recommendations/{id}/status", "post"): {"to_status": "in_progress"},
+    ("/api/v1/saved-views", "post"): {"name": "Matrix view", "query": "range=last_7_days&group_by=region"},
+    ("/api/v1/saved-views/{id}", "patch"): {"name": "Matrix view renamed"},
+    ("/api/v1/saved-views/{id}", "delete"): None,
+    ("/api/v1/exports", "post"): {"billing_period": "2025-03", "format": "csv"},
 }
 # Resources that belong to a signed-in person: keys are refused (403) whatever their scope, and a
 # viewer manages their own.
 PERSON_ONLY = ("/api/v1/alert-subscriptions",)
+# Writes every member may make, viewers too (as on the pages): saving a view, requesting an export. A
+# saved view is renamed or deleted only by its creator (the matrix's was saved by the owner) or a manager.
+MEMBER_WRITES = ("/api/v1/saved-views", "/api/v1/exports")
 
 CREDENTIALS = ("owner_key", "read_key", "viewer_session", "other_org_key", "revoked_key", "anonymous")
 TARGETS = ("own", "other_org")
@@ -94,6 +104,10 @@ def expected_status(path: str, method: str, success: int, credential: str, targe
     writing = method != "get"
     if credential in ("other_org_key", "revoked_key", "anonymous"):
         return 401
+    if path.startswith(MEMBER_WRITES) and writing and credential == "viewer_session":
+        if target == "other_org":
+            return 404
+        return success if method == "post" else 403
     if path.startswith(PERSON_ONLY):
         if credential in ("owner_key", "read_key"):
             return 403
