@@ -16,6 +16,7 @@ from costs.api import CostSourceViewSet, CostViewSet, IngestionJobViewSet
 from costs.explorer.api import FocusExportViewSet, SavedViewViewSet
 from costs.monitoring.api import AlertSubscriptionViewSet, AnomalyViewSet, BudgetViewSet, MonitorViewSet
 from recommendations.api import RecommendationViewSet
+from tenants.api import MembershipViewSet
 
 router = SimpleRouter(trailing_slash=False)
 
@@ -36,6 +37,9 @@ router.register("exports", FocusExportViewSet, basename="api-export")
 
 # recommendations
 router.register("recommendations", RecommendationViewSet, basename="api-recommendation")
+
+# tenants (memberships)
+router.register("members", MembershipViewSet, basename="api-member")
 
 
 class SchemaView(SpectacularAPIView):

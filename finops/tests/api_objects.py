@@ -16,6 +16,7 @@ from costs.models import CostSource, DailyCostRollup, IngestionJob, SourceKind
 from costs.monitoring.models import AlertSubscription, Anomaly, Budget, Monitor, MonitorDimension
 from recommendations.models import Recommendation
 from recommendations.tests.crafted import stored
+from tenants.models import Membership
 
 
 def _beyond(model: type[Model], floor: int, make: Callable[[], Model]) -> Model:
@@ -119,4 +120,7 @@ def api_objects(world: Any, floors: dict[type[Model], int] | None = None) -> dic
         "recommendation": rec,
         "saved_view": saved_view,
         "export": export,
+        # Memberships live in the shared schema: their ids are global, the organization scopes them.
+        "membership": Membership.objects.get(organization=world.organization, user=world.viewer),
+        "owner_membership": Membership.objects.get(organization=world.organization, user=world.owner),
     }

@@ -9,8 +9,9 @@ The cases are enumerated from the schema, so a new endpoint is in the matrix the
 routed: it needs an object provider (for `{id}` paths) and a request body (for writes) below, or
 `test_every_operation_in_the_schema_has_a_case` and its own cases fail.
 
-Owner-role rows (issue 14 item 1: who may give which role) belong here once the API has a
-membership endpoint; today memberships are pages only (tenants/tests/test_authorization_matrix.py).
+Owner-role rows (issue 14 item 1: only an owner grants or takes away the owner role, on every path
+that changes a membership, the API included): `test_the_owner_role_rows` below; the pages' rows are in
+tenants/tests/test_authorization_matrix.py.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ OBJECTS: dict[str, Callable[[dict[str, Model]], Model]] = {
     "/api/v1/saved-views/{id}": lambda o: o["saved_view"],  # saved by the owner
     "/api/v1/exports/{id}": lambda o: o["export"],
     "/api/v1/exports/{id}/download": lambda o: o["export"],  # succeeded, its file in storage
+    "/api/v1/members/{id}": lambda o: o["membership"],  # the viewer's
 }
 # A valid body for every write (None: the operation takes none).
 BUDGET = {"name": "Matrix budget", "amount": "100.00", "actual_thresholds": [80], "forecast_thresholds": []}
@@ -88,6 +90,8 @@ BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("/api/v1/saved-views/{id}", "patch"): {"name": "Matrix view renamed"},
     ("/api/v1/saved-views/{id}", "delete"): None,
     ("/api/v1/exports", "post"): {"billing_period": "2025-03", "format": "csv"},
+    ("/api/v1/members/{id}", "patch"): {"role": "member"},
+    ("/api/v1/members/{id}", "delete"): None,
 }
 # Resources that belong to a signed-in person: keys are refused (403) whatever their scope, and a
 # viewer manages their own.
@@ -95,6 +99,8 @@ PERSON_ONLY = ("/api/v1/alert-subscriptions",)
 # Writes every member may make, viewers too (as on the pages): saving a view, requesting an export. A
 # saved view is renamed or deleted only by its creator (the matrix's was saved by the owner) or a manager.
 MEMBER_WRITES = ("/api/v1/saved-views", "/api/v1/exports")
+# Writes decided by the acting person's role: every key, read-write too, is refused (403).
+PERSON_WRITES = ("/api/v1/members",)
 
 CREDENTIALS = ("owner_key", "read_key", "viewer_session", "other_org_key", "revoked_key", "anonymous")
 TARGETS = ("own", "other_org")
@@ -108,6 +114,8 @@ def expected_status(path: str, method: str, success: int, credential: str, targe
         if target == "other_org":
             return 404
         return success if method == "post" else 403
+    if path.startswith(PERSON_WRITES) and writing and credential == "owner_key":
+        return 403
     if path.startswith(PERSON_ONLY):
         if credential in ("owner_key", "read_key"):
             return 403
@@ -219,6 +227,47 @@ def test_the_authorization_matrix(
     if want == 404:
         # Nothing of the other organization shows, not even its name.
         assert b"apioutsider" not in response.content
+
+
+# Who may give or take away the owner role through the API (issue 14 item 1), as on the Members page:
+# (acting credential, target membership, method, body, expected status).
+OWNER_ROLE_ROWS = [
+    ("admin_session", "membership", "patch", {"role": "owner"}, 403),  # an admin cannot mint an owner
+    ("admin_session", "owner_membership", "patch", {"role": "admin"}, 403),  # nor take ownership away
+    ("admin_session", "owner_membership", "delete", None, 403),  # nor remove an owner
+    ("admin_session", "membership", "patch", {"role": "member"}, 200),  # below owner, an admin decides
+    ("owner_session", "membership", "patch", {"role": "owner"}, 200),
+    ("owner_session", "owner_membership", "patch", {"role": "admin"}, 400),  # the last owner stays
+    ("owner_key", "membership", "patch", {"role": "owner"}, 403),  # no key mints an owner
+    ("owner_key", "membership", "patch", {"role": "admin"}, 403),
+    ("viewer_session", "membership", "patch", {"role": "owner"}, 403),
+]
+
+
+@pytest.mark.parametrize(("credential", "target", "method", "body", "want"), OWNER_ROLE_ROWS)
+@pytest.mark.parametrize("organization", ["own", "other_org"])
+def test_the_owner_role_rows(
+    matrix: Any, db: Any, credential: str, target: str, method: str, body: Any, want: int, organization: str
+) -> None:
+    own = matrix["own"]
+    if credential in ("admin_session", "owner_session"):
+        client = Client(HTTP_HOST=own.host)
+        client.force_login(own.admin if credential == "admin_session" else own.owner)
+    else:
+        client = client_for(matrix, credential)
+    membership = matrix["objects"][organization][target]
+    before = type(membership).objects.get(pk=membership.pk).role
+    send = getattr(client, method)
+    url = f"/api/v1/members/{membership.pk}"
+    response = send(url, body, content_type="application/json") if body is not None else send(url)
+    refused_before_lookup = credential in ("owner_key", "viewer_session")  # 403 whatever the id
+    expected = 404 if organization == "other_org" and not refused_before_lookup else want
+    assert response.status_code == expected, response.content[:500]
+    after = type(membership).objects.filter(pk=membership.pk).values_list("role", flat=True).first()
+    if expected == 200:
+        assert after == body["role"]
+    else:
+        assert after == before, "a refused change changed nothing"
 
 
 def test_every_operation_is_documented() -> None:
