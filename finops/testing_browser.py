@@ -42,3 +42,19 @@ def chromium() -> Iterator[Any]:
             from django.db import connections
 
             connections.close_all()
+
+
+def wait_until(page: Any, function: str, *, timeout: float = 30.0) -> None:
+    """Poll `function` (JavaScript, e.g. "() => ...") in the page until it returns something truthy.
+
+    Not `page.wait_for_function`: its polling builds the predicate with eval, which the product's
+    Content-Security-Policy (script-src 'self') refuses, so it fails whenever the condition is not
+    already true at the first check. `page.evaluate` is not subject to the page's policy.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(function):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout:.0f} s: {function}")
+        page.wait_for_timeout(100)

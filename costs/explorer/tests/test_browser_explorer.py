@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from finops.testing_browser import chromium
+from finops.testing_browser import chromium, wait_until
 from tenants.services.handoff import handoff_url_create
 
 pytestmark = pytest.mark.browser
@@ -38,8 +38,9 @@ def test_a_member_explores_costs_in_the_browser(
         page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
 
         page.goto(f"{base}/costs/?start=2025-02-01&end=2025-03-31&granularity=month")
-        page.wait_for_function(
-            "document.querySelector('canvas.cost-chart') && document.querySelector('canvas.cost-chart').chart"
+        wait_until(
+            page,
+            "() => Boolean(document.querySelector('canvas.cost-chart') && document.querySelector('canvas.cost-chart').chart)",
         )
         assert "Billed" in page.inner_text("#basis-label")
         total = page.inner_text("#breakdown-table tfoot td.total")
@@ -63,14 +64,14 @@ def test_a_member_explores_costs_in_the_browser(
         assert page.inner_text("#breakdown-table tfoot td.total") == "$17.43"  # 9.50 + 0.93 + 7.00
 
         # Hovering a bar shows its value; clicking it opens the line items behind it.
-        page.wait_for_function("document.querySelector('canvas.cost-chart').chart")
+        wait_until(page, "() => Boolean(document.querySelector('canvas.cost-chart')?.chart)")
         point = page.evaluate(
             "() => { const c = document.querySelector('canvas.cost-chart').chart;"
             " const bar = c.getDatasetMeta(0).data[1]; const r = c.canvas.getBoundingClientRect();"
             " return {x: r.left + bar.x, y: r.top + (bar.y + bar.base) / 2}; }"
         )
         page.mouse.move(point["x"], point["y"])
-        page.wait_for_function("document.querySelector('canvas.cost-chart').chart.tooltip.opacity > 0")
+        wait_until(page, "() => document.querySelector('canvas.cost-chart').chart.tooltip.opacity > 0")
         page.mouse.click(point["x"], point["y"])
         page.wait_for_url("**/costs/line-items/**")
         rows = page.inner_text("#line-items")

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from costs.explorer.tests.bills import ingest, write_bill
-from finops.testing_browser import chromium
+from finops.testing_browser import chromium, wait_until
 from tenants.services.handoff import handoff_url_create
 
 pytestmark = pytest.mark.browser
@@ -40,9 +40,10 @@ def test_home_with_data_and_a_saved_view_saved_reopened_renamed_and_deleted(
         page.on("response", lambda r: missing.append(r.url) if r.status >= 400 and "favicon" not in r.url else None)
         page.goto(sign_in)
         page.goto(f"{base}/")
-        page.wait_for_function(
-            "document.querySelectorAll('canvas.cost-chart').length === 2"
-            " && [...document.querySelectorAll('canvas.cost-chart')].every(c => c.chart)"
+        wait_until(
+            page,
+            "() => document.querySelectorAll('canvas.cost-chart').length === 2"
+            " && [...document.querySelectorAll('canvas.cost-chart')].every(c => c.chart)",
         )
         assert "Month to date" in page.inner_text("#home-cards")
         assert "AWS Lambda" in page.inner_text("#top-movers")
