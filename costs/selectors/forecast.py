@@ -18,6 +18,7 @@ from costs.selectors.series import Series, SeriesKey, daily_spend_series
 
 Z_80 = Decimal("1.2816")
 CENTS = Decimal("0.01")
+HISTORY_DAYS = 35  # the days before the month a forecast learns its weekly run rate from
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,8 @@ def month_end_forecast(
     usage_only: bool = False,
 ) -> list[MonthForecast]:
     """Forecast of this month's spend per currency (all charges unless `usage_only`); [] without data this month."""
-    month = today.replace(day=1)
-    series = daily_spend_series(
-        dimension=dimension,
-        start=month - datetime.timedelta(days=35),
-        end=today,
-        basis=basis,
-        usage_only=usage_only,
-        tag_key=tag_key,
-        value=value,
+    month, series = _month_history(
+        today=today, dimension=dimension, basis=basis, usage_only=usage_only, tag_key=tag_key, value=value
     )
     return _forecasts_per_currency(series.items(), month)
 
@@ -66,14 +60,8 @@ def month_end_forecast_by_value(
 
     The total's value is "". For lists (budgets) that would otherwise read the bill once per row.
     """
-    month = today.replace(day=1)
-    series = daily_spend_series(
-        dimension=dimension,
-        start=month - datetime.timedelta(days=35),
-        end=today,
-        basis=basis,
-        usage_only=usage_only,
-        tag_key=tag_key,
+    month, series = _month_history(
+        today=today, dimension=dimension, basis=basis, usage_only=usage_only, tag_key=tag_key, value=None
     )
     by_value: dict[str, list[tuple[SeriesKey, Series]]] = {}
     for key, amounts in series.items():
@@ -85,9 +73,26 @@ def month_end_forecast_from_series(*, today: datetime.date, series: Mapping[Seri
     """`month_end_forecast` from daily spend already read (`daily_spend_series`' shape): the home
     page reads the same days with its other figures and need not read them twice."""
     month = today.replace(day=1)
-    start = month - datetime.timedelta(days=35)
+    start = month - datetime.timedelta(days=HISTORY_DAYS)
     window = {key: {day: a for day, a in days.items() if start <= day <= today} for key, days in series.items()}
     return _forecasts_per_currency(window.items(), month)
+
+
+def _month_history(
+    *, today: datetime.date, dimension: str, basis: str, usage_only: bool, tag_key: str, value: str | None
+) -> tuple[datetime.date, Mapping[SeriesKey, Series]]:
+    """This month's first day and the daily spend a forecast learns from (the month and the 35 days before)."""
+    month = today.replace(day=1)
+    series = daily_spend_series(
+        dimension=dimension,
+        start=month - datetime.timedelta(days=HISTORY_DAYS),
+        end=today,
+        basis=basis,
+        usage_only=usage_only,
+        tag_key=tag_key,
+        value=value,
+    )
+    return month, series
 
 
 def _forecasts_per_currency(series: Iterable[tuple[SeriesKey, Series]], month: datetime.date) -> list[MonthForecast]:
