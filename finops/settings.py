@@ -351,6 +351,7 @@ SPECTACULAR_SETTINGS = {
         "LevelEnum": "recommendations.models.Level",
         "ExportFormatEnum": "costs.explorer.models.ExportFormat",
         "ExportStatusEnum": "costs.explorer.models.ExportStatus",
+        "ReportFormatEnum": "costs.models.ReportFormat",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
