@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 def backfill(apps, schema_editor):
     """Organizations that ingested before the summaries existed get them from their line items."""
-    from costs.ingest.summaries import summaries_rebuild_all
+    from costs.ingest.summaries_rebuild import summaries_rebuild_all
 
     with schema_editor.connection.cursor() as cursor:
         summaries_rebuild_all(cursor.cursor)

@@ -34,74 +34,13 @@ from costs.selectors.query import (
     Granularity,
     bucket_of,
     buckets,
-    month_end,
     month_start,
     months_back,
     tag_key_of,
 )
-from costs.vocabulary import LINE_ITEM_EXPRESSIONS, Dimension
+from costs.selectors.summary_tables import LINES, ROLLUP, TAGS, USAGE, SummarySource, plan
 
 ROW_LIMIT = 25  # groups shown one by one; the rest are folded into "Other"
-
-
-@dataclass(frozen=True)
-class SummarySource:
-    """A table the breakdown can read, and the dimensions it holds."""
-
-    label: str
-    table: str
-    time: str  # SQL of the day (or month) a row belongs to
-    grain: Granularity
-    columns: dict[str, str]  # dimension -> SQL expression
-    tags: str | None = None  # SQL of the tags JSON, when the table keeps every tag
-    where: str = "TRUE"
-
-
-_ROLLUP_COLUMNS: dict[str, str] = {
-    Dimension.SERVICE: "service_name",
-    Dimension.SUB_ACCOUNT: "sub_account_id",
-    Dimension.BILLING_ACCOUNT: "billing_account_id",
-    Dimension.REGION: "region",
-    Dimension.CHARGE_CATEGORY: "charge_category",
-    Dimension.SOURCE: "source_id::text",
-}
-_ORGANIZATION_COLUMNS: dict[str, str] = {
-    Dimension.PROVIDER: "provider_name",
-    Dimension.SERVICE_CATEGORY: "service_category",
-}
-ROLLUP = SummarySource(
-    "daily rollup", "costs_dailycostrollup", "day", Granularity.DAY, _ROLLUP_COLUMNS, where="NOT is_estimate"
-)
-USAGE = SummarySource(
-    "daily usage",
-    "costs_dailyusagecost",
-    "day",
-    Granularity.DAY,
-    _ROLLUP_COLUMNS | _ORGANIZATION_COLUMNS | {Dimension.USAGE_TYPE: "usage_type"},
-)
-TAGS = SummarySource(
-    "daily tags",
-    "costs_dailytagcost",
-    "day",
-    Granularity.DAY,
-    {k: v for k, v in (_ROLLUP_COLUMNS | _ORGANIZATION_COLUMNS).items() if k != Dimension.REGION},
-)
-RESOURCES = SummarySource(
-    "monthly resources",
-    "costs_monthlyresourcecost",
-    "month",
-    Granularity.MONTH,
-    USAGE.columns | {Dimension.RESOURCE: "resource_id"},
-    tags="tags",
-)
-LINES = SummarySource(
-    "line items",
-    "costs_costlineitem",
-    "(charge_period_start AT TIME ZONE 'UTC')::date",
-    Granularity.DAY,
-    {**LINE_ITEM_EXPRESSIONS, Dimension.SOURCE: "source_id::text"},
-    tags="tags",
-)
 
 
 @dataclass(frozen=True)
@@ -151,38 +90,6 @@ def cost_breakdown(*, query: CostQuery, limit: int = ROW_LIMIT, read_from: Summa
     else:
         cells, folded = _ranked_cells(source, query, limit)
     return _assemble(query, cells, folded, source.label)
-
-
-def plan(query: CostQuery) -> SummarySource:
-    """The smallest table that can answer the question exactly."""
-    dimensions = query.dimensions
-    tag_keys = {key for key in map(tag_key_of, dimensions) if key is not None}
-    plain = {d for d in dimensions if tag_key_of(d) is None}
-    if not tag_keys:
-        for source in (ROLLUP, USAGE):
-            if plain <= set(source.columns):
-                return source
-    elif len(tag_keys) == 1 and plain <= set(TAGS.columns):
-        return TAGS
-    if query.granularity == Granularity.MONTH and months_whole(query.start, query.end):
-        return RESOURCES
-    return LINES
-
-
-def months_whole(start: datetime.date, end: datetime.date) -> bool:
-    """Whether [start, end] covers whole months of the bill (a month in progress counts as whole
-    when no bill line lies after `end` in it)."""
-    if start != month_start(start):
-        return False
-    if end == month_end(end):
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM costs_dailycostrollup WHERE NOT is_estimate AND day > %s AND day <= %s)",
-            [end, month_end(end)],
-        )
-        later = cursor.fetchone()[0]
-    return not later
 
 
 def _bucket_sql(source: SummarySource, granularity: Granularity) -> str:

@@ -15,8 +15,9 @@ from typing import Any
 
 from django.db import connection
 
-from costs.selectors.breakdown import LINES, conditions_sql
+from costs.selectors.breakdown import conditions_sql
 from costs.selectors.query import CostQuery, QueryError
+from costs.selectors.summary_tables import LINES
 
 PAGE_SIZE = 50
 

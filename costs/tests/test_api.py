@@ -17,7 +17,7 @@ from costs.demo.generator import cur_generate
 from costs.ingest.delivery import delivery_ingest
 from costs.models import CostSource, IngestionJob
 from costs.selectors import cost_breakdown, cost_line_items, cost_query_parse, cost_range_totals
-from costs.selectors.breakdown import LINES
+from costs.selectors.summary_tables import LINES
 from costs.tests.test_ingest_support import as_file
 from finops.db import use_public_schema
 from tenants.models import ApiKeyScope

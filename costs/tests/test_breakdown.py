@@ -18,8 +18,9 @@ from django.db import connection
 from costs.demo.generator import cur_generate
 from costs.ingest.delivery import delivery_ingest
 from costs.models import CostSource
-from costs.selectors.breakdown import LINES, RESOURCES, ROLLUP, TAGS, USAGE, cost_breakdown, plan
+from costs.selectors.breakdown import cost_breakdown
 from costs.selectors.query import CostQuery, DimensionFilter, Granularity
+from costs.selectors.summary_tables import LINES, RESOURCES, ROLLUP, TAGS, USAGE, plan
 from costs.tests.test_ingest_support import ATHENA, FOCUS_SAMPLE, as_file, cur_effective_sql, raw
 
 START = datetime.date(2025, 1, 1)

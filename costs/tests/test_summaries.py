@@ -19,7 +19,7 @@ from django.db import connection
 
 from costs.demo.generator import cur_generate
 from costs.ingest.delivery import delivery_ingest
-from costs.ingest.summaries import summaries_rebuild, summaries_rebuild_all
+from costs.ingest.summaries_rebuild import summaries_rebuild, summaries_rebuild_all
 from costs.models import CostSource
 from costs.tests.test_ingest_support import FOCUS_SAMPLE, FOCUS_SMALL, LEGACY_CSV, LEGACY_PARQUET, as_file, enter, write
 from costs.vocabulary import BASES
