@@ -28,7 +28,7 @@ from costs.models import IngestionJob
 from costs.monitoring.models import Anomaly, Monitor, MonitorDimension
 from costs.monitoring.services.runs import monitoring_run
 from costs.monitoring.tests.conftest import crafted_bill, day_of
-from finops.testing_browser import chromium
+from finops.testing_browser import chromium, wait_until
 from recommendations.models import Recommendation
 from recommendations.services.rationale import rationales_refresh
 from recommendations.tests.crafted import stored
@@ -126,11 +126,7 @@ class Walker:
         if response is None or "text/html" not in (response.headers.get("content-type") or ""):
             return []
         if self.page.locator("canvas.cost-chart").count():
-            # page.evaluate, not wait_for_function: the latter's polling evals, which the CSP forbids.
-            for _ in range(100):
-                if self.page.evaluate("() => document.querySelector('canvas.cost-chart').chart !== undefined"):
-                    break
-                self.page.wait_for_timeout(100)
+            wait_until(self.page, "() => document.querySelector('canvas.cost-chart').chart !== undefined")
         hrefs: list[str] = self.page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
         return [h.split("#")[0] for h in hrefs if h.startswith(self.origin + "/")]
 
