@@ -7,6 +7,7 @@ uses `org_a`/`org_b`: the owner of one is the stranger of the other.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,9 +171,25 @@ def committed_org(transactional_db: Any) -> Any:
 
     yield build
     use_public_schema()
-    with connection.cursor() as cursor:
-        for world in made:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{world.organization.schema_name}" CASCADE')
+    for world in made:
+        _schema_drop(connection, world.organization.schema_name)
+
+
+def _schema_drop(connection: Any, schema: str, *, attempts: int = 5) -> None:
+    """DROP SCHEMA, again after a deadlock: the session's Celery worker may still be running work an
+    ingestion queued on commit in that schema (a monitoring or recommendations run), whose row locks
+    the DROP's exclusive locks can deadlock with; the worker's transaction wins and the DROP goes next."""
+    from django.db.utils import OperationalError
+
+    for attempt in range(attempts):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            return
+        except OperationalError as error:
+            if "deadlock detected" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.5)
 
 
 @pytest.fixture

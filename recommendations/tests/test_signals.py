@@ -32,10 +32,12 @@ def _row(resource: str, usage_type: str, start: datetime.date, end: datetime.dat
 def test_cpu_and_volume_states_from_the_role_confirm_idle_and_unattached(org_a, s3_server, settings):
     settings.AWS_ENDPOINT_URL = s3_server
     iam, ec2, cloudwatch = (moto_client(service, s3_server) for service in ("iam", "ec2", "cloudwatch"))
-    iam.create_role(
-        RoleName="FinOpsReadOnly", Path="/finops-readonly/",
-        AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}',
-    )  # fmt: skip
+    # The session's moto server is shared: another test of this process may have made the role already.
+    if not iam.list_roles(PathPrefix="/finops-readonly/")["Roles"]:
+        iam.create_role(
+            RoleName="FinOpsReadOnly", Path="/finops-readonly/",
+            AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}',
+        )  # fmt: skip
     image = ec2.describe_images()["Images"][0]["ImageId"]
     busy, quiet = (i["InstanceId"] for i in ec2.run_instances(ImageId=image, MinCount=2, MaxCount=2)["Instances"])
     loose = ec2.create_volume(AvailabilityZone="us-east-1a", Size=100)["VolumeId"]
