@@ -60,22 +60,24 @@ def _email_in_memory(settings: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_account_guards() -> Any:
-    """Each test starts with no login failures, sign-ups or token failures counted.
+    """Each test starts with no login failures, sign-ups or token failures counted, and no global cache entries.
 
     The account-guard counters are global on purpose (finops/account_guards.py), so without this
-    every sign-up or failed login in one test would count against the next.
+    every sign-up or failed login in one test would count against the next. The "global" cache
+    holds answers per schema name, and the next test's organization may reuse the name.
     """
     yield
     import redis
     from django.conf import settings
 
-    prefix = settings.CACHES["account_guards_global"]["KEY_PREFIX"]
     # This process's Redis as finops.pytest_env set it (a test may point settings elsewhere).
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
     try:
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        if keys:
-            client.delete(*keys)
+        for alias in ("account_guards_global", "global"):
+            prefix = settings.CACHES[alias]["KEY_PREFIX"]
+            keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+            if keys:
+                client.delete(*keys)
     finally:
         client.close()
 

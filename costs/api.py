@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from costs import tasks
+from costs.answers import bill_answer
 from costs.explorer import selectors as explorer_page
 from costs.explorer.spreadsheet import csv_text
 from costs.models import CostSource, IngestionJob, JobStatus, JobTrigger, SourceKind
@@ -177,12 +178,13 @@ class CostViewSet(OrganizationViewSet):
             )
         query = _query_from(request)
         self.organization_schema_check()
-        body = {
-            "start": query.start,
-            "end": query.end,
-            "currencies": cost_range_totals(start=query.start, end=query.end),
-        }
-        return Response(CostSummarySerializer(body).data)
+
+        def summary_body() -> dict[str, Any]:
+            totals = cost_range_totals(start=query.start, end=query.end)
+            return dict(CostSummarySerializer({"start": query.start, "end": query.end, "currencies": totals}).data)
+
+        # Integrations poll this: answered from the cache until the bill changes (costs.answers).
+        return Response(bill_answer(name="summary", params=f"{query.start}:{query.end}", compute=summary_body))
 
     @extend_schema(
         summary="Cost breakdown (the explorer's question)",

@@ -196,6 +196,13 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": f"{CACHE_KEY_PREFIX}:account-guards",
     },
+    # Also not per organization: entries that are global by nature (resolved API keys, by prefix)
+    # or that name their organization's schema in the key themselves (costs.answers).
+    "global": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": f"{CACHE_KEY_PREFIX}:global",
+    },
 }
 
 # ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from costs.answers import bill_changed
 from costs.vocabulary import BASES, ROLLUP_DIMENSIONS, CostBasis
 
 
@@ -46,6 +47,7 @@ WHERE estimate.is_estimate AND estimate.day = covered.day
 
 def rollups_rebuild(cursor: Any, *, source_id: int, periods: list[datetime.date]) -> None:
     """Replace the (non-estimate) rollups of these periods from the current line items."""
+    bill_changed()
     cursor.execute(
         "DELETE FROM costs_dailycostrollup WHERE source_id = %s AND billing_period = ANY(%s) AND NOT is_estimate",
         [source_id, periods],

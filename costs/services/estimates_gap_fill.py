@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from costs.answers import bill_changed
 from costs.models import CostSource, DailyCostRollup, Delivery, LinkedAccount, SourceKind
 from costs.vocabulary import ChargeCategory
 from finops.aws import Credentials
@@ -118,6 +119,7 @@ def estimates_retire(*, source: CostSource) -> str:
     if estimates is None:
         return ""
     covered = set(Delivery.objects.filter(source=source).values_list("billing_period", flat=True))
+    bill_changed()
     dropped, _ = DailyCostRollup.objects.filter(source=estimates, billing_period__in=covered).delete()
     left = sorted(set(DailyCostRollup.objects.filter(source=estimates).values_list("billing_period", flat=True)))
     if not left:
@@ -171,6 +173,7 @@ def _estimates_replace(
 ) -> tuple[int, int, int]:
     estimates = estimates_source_for(source)
     payer = source.payer_account_id
+    bill_changed()
     billed_days = set(
         DailyCostRollup.objects.filter(
             is_estimate=False, billing_account_id=payer, day__gte=start, day__lt=end

@@ -101,3 +101,43 @@ def test_another_organizations_key_is_404_to_revoke_and_absent_from_the_list(
     assert "globex key" not in client.get("/api-keys/").content.decode()
     # And a user of the other organization gets 404 on this organization's keys page.
     assert client_for(org_b.owner, org_a).get("/api-keys/").status_code == 404
+
+
+def test_a_resolved_key_is_cached_and_a_revocation_takes_effect_at_once(
+    org_a: Any, django_assert_num_queries: Any
+) -> None:
+    new = api_key_create(organization=org_a.organization, name="ci", scope=ApiKeyScope.READ, created_by=None)
+    with django_assert_num_queries(1):
+        assert api_key_resolve(secret=new.secret) is not None
+    with django_assert_num_queries(0):
+        cached = api_key_resolve(secret=new.secret)
+    assert cached is not None and (cached.pk, cached.organization_id, cached.scope) == (
+        new.key.pk,
+        org_a.organization.pk,
+        ApiKeyScope.READ,
+    )
+    assert api_key_resolve(secret=new.secret[:-2] + "xx") is None  # the cache holds the hash, not a pass
+    api_key_revoke(key=new.key)
+    assert api_key_resolve(secret=new.secret) is None
+
+
+def test_a_changed_key_row_is_read_again(org_a: Any) -> None:
+    new = api_key_create(organization=org_a.organization, name="ci", scope=ApiKeyScope.READ, created_by=None)
+    assert api_key_resolve(secret=new.secret).scope == ApiKeyScope.READ  # type: ignore[union-attr]
+    key = ApiKey.objects.get(pk=new.key.pk)
+    key.scope = ApiKeyScope.READ_WRITE
+    key.save()
+    assert api_key_resolve(secret=new.secret).scope == ApiKeyScope.READ_WRITE  # type: ignore[union-attr]
+    key.delete()
+    assert api_key_resolve(secret=new.secret) is None
+
+
+def test_a_key_revoked_through_the_api_keys_page_stops_working_on_the_next_call(org_a: Any, client_for: Any) -> None:
+    from django.test import Client
+
+    new = api_key_create(organization=org_a.organization, name="ci", scope=ApiKeyScope.READ, created_by=None)
+    api = Client(HTTP_HOST=org_a.host, HTTP_AUTHORIZATION=f"Bearer {new.secret}")
+    assert api.get("/api/v1/sources").status_code == 200
+    assert api.get("/api/v1/sources").status_code == 200  # answered with the cached row
+    assert client_for(org_a.owner, org_a).post(f"/api-keys/{new.key.pk}/revoke/").status_code == 302
+    assert api.get("/api/v1/sources").status_code == 401

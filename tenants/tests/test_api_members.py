@@ -127,7 +127,9 @@ def test_the_member_list_costs_the_same_queries_for_three_members_or_thirty(
     org_a: Any, django_assert_max_num_queries: Any
 ) -> None:
     client = keyed(org_a, ApiKeyScope.READ)
-    client.get(API)  # the key's first use records it
+    # The key's first use records it (and drops its cached row); the second caches the row again.
+    client.get(API)
+    client.get(API)
     counts = []
     for total in (3, 30):
         for n in range(Membership.objects.filter(organization=org_a.organization).count(), total):
