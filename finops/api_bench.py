@@ -3,7 +3,8 @@
 One organization with a generated CUR 2.0 bill (FINOPS_BENCH_API_ROWS lines, default 20,000)
 and a read key. gunicorn runs with deploy/gunicorn.conf.py (the production settings: workers,
 threads, keep-alive) on 127.0.0.1; a load generator (threads, http.client, one connection per
-request) sends a bounded number of requests for a bounded time to:
+request) sends a bounded number of requests for a bounded time, the endpoints taking turns in
+short rounds, to:
 
 - `GET /api/v1/costs/summary` (a month's totals) and `GET /api/v1/costs/breakdown` (a month by
   day and service), with the key;
@@ -38,7 +39,8 @@ from django.conf import settings
 SLUG = "benchapi"
 HOST = f"{SLUG}.localhost"
 CONCURRENCY = 4
-SECONDS_PER_ENDPOINT = 8.0
+SECONDS_PER_ENDPOINT = 12.0
+ROUNDS = 6
 MAX_REQUESTS_PER_ENDPOINT = 20_000
 WARMUP_REQUESTS = 40
 START = datetime.date(2025, 1, 1)
@@ -113,15 +115,12 @@ def _get(port: int, path: str, headers: dict[str, str]) -> int:
         connection.close()
 
 
-def _load(port: int, path: str, headers: dict[str, str]) -> dict[str, float]:
-    """CONCURRENCY threads for SECONDS_PER_ENDPOINT (at most MAX_REQUESTS_PER_ENDPOINT requests)."""
-    for _ in range(WARMUP_REQUESTS):
-        status = _get(port, path, headers)
-        assert status == 200, f"{path}: {status}"
+def _burst(port: int, path: str, headers: dict[str, str], seconds: float) -> tuple[list[float], float]:
+    """CONCURRENCY threads for `seconds` (at most MAX_REQUESTS_PER_ENDPOINT requests): latencies, wall time."""
     latencies: list[float] = []
     failures: list[int] = []
     lock = threading.Lock()
-    deadline = time.monotonic() + SECONDS_PER_ENDPOINT
+    deadline = time.monotonic() + seconds
 
     def worker() -> None:
         while time.monotonic() < deadline:
@@ -143,12 +142,34 @@ def _load(port: int, path: str, headers: dict[str, str]) -> dict[str, float]:
         thread.start()
     for thread in threads:
         thread.join()
-    wall = time.perf_counter() - began
     assert not failures, f"{path}: non-200 answers {sorted(set(failures))}"
+    return latencies, time.perf_counter() - began
+
+
+def _load_interleaved(port: int, endpoints: dict[str, tuple[str, dict[str, str]]]) -> dict[str, dict[str, float]]:
+    """Every endpoint in turn, ROUNDS times, SECONDS_PER_ENDPOINT in all each.
+
+    Interleaved rather than one after the other, so a slow spell of the machine (the load
+    generator shares its two cores with the server) falls on every endpoint alike.
+    """
+    for path, headers in endpoints.values():
+        for _ in range(WARMUP_REQUESTS):
+            status = _get(port, path, headers)
+            assert status == 200, f"{path}: {status}"
+    latencies: dict[str, list[float]] = {name: [] for name in endpoints}
+    walls = dict.fromkeys(endpoints, 0.0)
+    for _ in range(ROUNDS):
+        for name, (path, headers) in endpoints.items():
+            got, wall = _burst(port, path, headers, SECONDS_PER_ENDPOINT / ROUNDS)
+            latencies[name] += got
+            walls[name] += wall
     return {
-        "rps": len(latencies) / wall,
-        "p95_ms": statistics.quantiles(latencies, n=20)[18] * 1000,
-        "requests": len(latencies),
+        name: {
+            "rps": len(times) / walls[name],
+            "p95_ms": statistics.quantiles(times, n=20)[18] * 1000,
+            "requests": len(times),
+        }
+        for name, times in latencies.items()
     }
 
 
@@ -227,6 +248,10 @@ def _gunicorn(port: int, log: Path) -> subprocess.Popen[bytes]:
         **os.environ,
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "TENANT_CACHE_SECONDS": "60",
+        # Production recycles a worker every ~2,000 requests (a leak guard). Here that would be a
+        # dozen worker restarts (each re-imports Django: a second or more of CPU) landing on
+        # whichever endpoint happens to be loaded at the time.
+        "GUNICORN_MAX_REQUESTS": "0",
         # The load is the point here, not the throttle.
         "API_THROTTLE_KEY_RATE": "100000000/min",
         "API_THROTTLE_USER_RATE": "100000000/min",
@@ -269,10 +294,17 @@ def run() -> list[dict[str, object]]:
         log = Path(folder) / "gunicorn.log"
         server = _gunicorn(port, log)
         try:
-            ceiling_figures = _load(port, "/api/bench/ceiling", {})
-            one_query_figures = _load(port, "/api/bench/ceiling-query", {})
-            summary_figures = _load(port, summary, auth)
-            breakdown_figures = _load(port, breakdown, auth)
+            measured = _load_interleaved(
+                port,
+                {
+                    "ceiling": ("/api/bench/ceiling", {}),
+                    "one_query": ("/api/bench/ceiling-query", {}),
+                    "summary": (summary, auth),
+                    "breakdown": (breakdown, auth),
+                },
+            )
+            ceiling_figures, one_query_figures = measured["ceiling"], measured["one_query"]
+            summary_figures, breakdown_figures = measured["summary"], measured["breakdown"]
         finally:
             server.terminate()
             server.wait(timeout=30)

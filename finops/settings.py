@@ -181,7 +181,7 @@ if _REDIS_PASSWORD and "@" not in REDIS_URL:
 CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "finops")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "finops.cache_backend.RedisCache",
         "LOCATION": REDIS_URL,
         # Cache keys carry the schema name so one organization never reads another's entries.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
@@ -192,14 +192,14 @@ CACHES = {
     # counters that guard accounts (login failures, resets, confirmations, TOTP, invitation
     # tokens, sign-ups) must hold on every host. Only finops/account_guards.py uses it.
     "account_guards_global": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "finops.cache_backend.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": f"{CACHE_KEY_PREFIX}:account-guards",
     },
     # Also not per organization: entries that are global by nature (resolved API keys, by prefix)
     # or that name their organization's schema in the key themselves (costs.answers).
     "global": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "finops.cache_backend.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": f"{CACHE_KEY_PREFIX}:global",
     },
