@@ -305,6 +305,36 @@ def summary_money_field() -> models.DecimalField:
     return money_field(null=True)
 
 
+class DailyServiceCost(models.Model):
+    """Bill cost per day, service, charge category and currency: the daily rollups without sub
+    account and region, built from them in the same transaction (costs.ingest.rollups). The
+    questions asked most (spend by service, the 90-day chart) read ~20x fewer rows here."""
+
+    day = models.DateField()
+    source = models.ForeignKey(CostSource, on_delete=models.CASCADE, related_name="+")
+    billing_period = models.DateField()
+    billing_account_id = models.CharField(max_length=128)
+    service_name = models.TextField(blank=True, default="")
+    charge_category = models.CharField(max_length=50)
+    currency = models.CharField(max_length=10)
+    billed_cost = summary_money_field()
+    effective_cost = summary_money_field()
+    list_cost = summary_money_field()
+    contracted_cost = summary_money_field()
+    unblended_cost = summary_money_field()
+    net_unblended_cost = summary_money_field()
+    row_count = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day"], name="costs_service_day"),
+            models.Index(fields=["source", "billing_period"], name="costs_service_source_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.service_name} {self.billed_cost} {self.currency}"
+
+
 class DailyUsageCost(models.Model):
     """Cost and quantity per day, usage type (or SKU) and unit, with every rollup dimension plus provider and category."""
 

@@ -1,4 +1,5 @@
-"""Daily rollups: rebuilt from line items for the replaced periods, in the same transaction."""
+"""Daily rollups (and the daily services built from them): rebuilt from line items for the replaced
+periods, in the same transaction."""
 
 from __future__ import annotations
 
@@ -32,6 +33,17 @@ GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
 WINDOW export AS (PARTITION BY source_id, billing_period)
 """
 
+# The daily services table is the bill's rollups without sub account and region (a basis an export
+# lacks is NULL in every rollup row of that export, so its sum stays NULL). The migration that
+# made the table ran the same statement over every rollup.
+SERVICES_FROM_ROLLUPS = f"""
+INSERT INTO costs_dailyservicecost (day, source_id, billing_period, billing_account_id, service_name,
+                                    charge_category, currency, {", ".join(BASES)}, row_count)
+SELECT day, source_id, billing_period, billing_account_id, service_name, charge_category, currency,
+       {", ".join(f"SUM({basis})" for basis in BASES)}, SUM(row_count)
+FROM costs_dailycostrollup
+WHERE NOT is_estimate"""
+
 # Cost Explorer estimates stand in for days no bill covers yet; once a bill covers a day
 # for an account, the estimate for it goes.
 _DROP_ESTIMATES = """
@@ -54,3 +66,10 @@ def rollups_rebuild(cursor: Any, *, source_id: int, periods: list[datetime.date]
     )
     cursor.execute(_REBUILD, [source_id, periods])
     cursor.execute(_DROP_ESTIMATES, [source_id, periods])
+    cursor.execute(
+        "DELETE FROM costs_dailyservicecost WHERE source_id = %s AND billing_period = ANY(%s)", [source_id, periods]
+    )
+    cursor.execute(
+        SERVICES_FROM_ROLLUPS + " AND source_id = %s AND billing_period = ANY(%s) GROUP BY 1, 2, 3, 4, 5, 6, 7",
+        [source_id, periods],
+    )

@@ -3,7 +3,8 @@
 A question (`CostQuery`) is answered from the smallest table that holds every dimension it
 needs, so pages stay fast on large bills and only rare questions read line items:
 
-1. daily rollup    day x account x service x region x charge category (bill rows only)
+1. daily services day x billing account x service x charge category (bill rows only)
+   daily rollup    + sub account, region
 2. daily usage     + provider, service category, usage type / SKU
 3. daily tags      one tag key at a time x service, category, provider, accounts, charge category;
                    lines without the key are the rest of the total (taken from 1 or 2)
@@ -38,7 +39,7 @@ from costs.selectors.query import (
     months_back,
     tag_key_of,
 )
-from costs.selectors.summary_tables import LINES, ROLLUP, TAGS, USAGE, SummarySource, plan
+from costs.selectors.summary_tables import LINES, ROLLUP, SERVICES, TAGS, USAGE, SummarySource, plan
 
 ROW_LIMIT = 25  # groups shown one by one; the rest are folded into "Other"
 
@@ -218,7 +219,9 @@ def _tag_cells(query: CostQuery, limit: int) -> tuple[dict[tuple[Any, ...], _Cel
     others = [f for f in query.filters if f.dimension != tag_dimension]
     present_values = _present_value_filters(on_key)
     untagged_passes = _value_passes(on_key, NONE_VALUE)
-    total_source = ROLLUP if {f.dimension for f in others} <= set(ROLLUP.columns) else USAGE
+    # The totals the untagged lines are taken from: the smallest table with the other dimensions.
+    needed = {f.dimension for f in others} | ({query.group_by} if query.group_by != tag_dimension else set())
+    total_source = next((table for table in (SERVICES, ROLLUP) if needed <= set(table.columns)), USAGE)
     tagged_query = _on_key(query, key, others)
 
     if query.group_by == tag_dimension:

@@ -39,6 +39,16 @@ _ORGANIZATION_COLUMNS: dict[str, str] = {
     Dimension.PROVIDER: "provider_name",
     Dimension.SERVICE_CATEGORY: "service_category",
 }
+SERVICES = SummarySource(
+    "daily services",
+    "costs_dailyservicecost",
+    "day",
+    Granularity.DAY,
+    {
+        dimension: _ROLLUP_COLUMNS[dimension]
+        for dimension in (Dimension.SERVICE, Dimension.BILLING_ACCOUNT, Dimension.CHARGE_CATEGORY, Dimension.SOURCE)
+    },
+)
 ROLLUP = SummarySource(
     "daily rollup", "costs_dailycostrollup", "day", Granularity.DAY, _ROLLUP_COLUMNS, where="NOT is_estimate"
 )
@@ -80,7 +90,7 @@ def plan(query: CostQuery) -> SummarySource:
     tag_keys = {key for key in map(tag_key_of, dimensions) if key is not None}
     plain = {d for d in dimensions if tag_key_of(d) is None}
     if not tag_keys:
-        for source in (ROLLUP, USAGE):
+        for source in (SERVICES, ROLLUP, USAGE):
             if plain <= set(source.columns):
                 return source
     elif len(tag_keys) == 1 and plain <= set(TAGS.columns):

@@ -20,7 +20,7 @@ from costs.ingest.delivery import delivery_ingest
 from costs.models import CostSource
 from costs.selectors.breakdown import cost_breakdown
 from costs.selectors.query import CostQuery, DimensionFilter, Granularity
-from costs.selectors.summary_tables import LINES, RESOURCES, ROLLUP, TAGS, USAGE, plan
+from costs.selectors.summary_tables import LINES, RESOURCES, ROLLUP, SERVICES, TAGS, USAGE, plan
 from costs.tests.test_ingest_support import ATHENA, FOCUS_SAMPLE, as_file, cur_effective_sql, raw
 
 START = datetime.date(2025, 1, 1)
@@ -80,7 +80,7 @@ def test_totals_per_basis_equal_duckdb_over_the_raw_cur_files(enter_bill: list[P
     )[0]
     for basis, expected in (("billed_cost", billed), ("effective_cost", effective), ("unblended_cost", billed)):
         breakdown = cost_breakdown(query=q(basis=basis, group_by=None))
-        assert breakdown.read_from == "daily rollup"
+        assert breakdown.read_from == "daily services"
         assert rounded(breakdown.totals["USD"]) == rounded(Decimal(expected)), basis
     listed_total = cost_breakdown(query=q(basis="list_cost", group_by=None)).totals["USD"]
     assert rounded(listed_total) == rounded(Decimal(listed))
@@ -107,7 +107,12 @@ def test_group_by_tag_with_a_filter_equals_duckdb_over_the_raw_tags(enter_bill: 
 
 
 QUESTIONS = [
-    ({"group_by": "service_name"}, ROLLUP),
+    ({"group_by": "service_name"}, SERVICES),
+    ({"group_by": "charge_category", "filters": (DimensionFilter("service_name", ("Tax",), exclude=True),)}, SERVICES),
+    (
+        {"group_by": "service_name", "filters": (DimensionFilter("sub_account_id", ("111122223333",), exclude=True),)},
+        ROLLUP,
+    ),
     ({"group_by": "region", "granularity": Granularity.WEEK}, ROLLUP),
     ({"group_by": "usage_type", "filters": (DimensionFilter("region", ("us-east-1",)),)}, USAGE),
     ({"group_by": "service_category", "basis": "effective_cost"}, USAGE),

@@ -149,7 +149,9 @@ def test_the_saved_view_list_costs_the_same_queries_for_three_views_or_thirty(
     org_a: Any, django_assert_max_num_queries: Any
 ) -> None:
     client = keyed(org_a, ApiKeyScope.READ)
-    client.get(f"{API}/saved-views")  # the key's first use records it (once a while), not a per-list cost
+    # The key's first use records it (and drops its cached row); the second caches the row again.
+    for _ in range(2):
+        client.get(f"{API}/saved-views")
     counts = []
     for total in (3, 30):
         with tenant_context(org_a.organization):
@@ -249,7 +251,9 @@ def test_the_export_list_costs_the_same_queries_for_two_exports_or_twenty(
     org_a: Any, django_assert_max_num_queries: Any
 ) -> None:
     client = keyed(org_a, ApiKeyScope.READ)
-    client.get(f"{API}/exports")  # the key's first use records it
+    # The key's first use records it (and drops its cached row); the second caches the row again.
+    for _ in range(2):
+        client.get(f"{API}/exports")
     counts = []
     for total in (2, 20):
         with tenant_context(org_a.organization):
