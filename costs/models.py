@@ -289,6 +289,8 @@ class DailyCostRollup(models.Model):
         indexes = [
             models.Index(fields=["day"], name="costs_rollup_day"),
             models.Index(fields=["source", "billing_period"], name="costs_rollup_source_period"),
+            # The few Cost Explorer estimate rows, found without reading the bill's (home dashboard).
+            models.Index(fields=["day"], name="costs_rollup_estimate_day", condition=models.Q(is_estimate=True)),
         ]
 
     def __str__(self) -> str:

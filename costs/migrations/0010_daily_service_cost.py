@@ -34,6 +34,10 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['day'], name='costs_service_day'), models.Index(fields=['source', 'billing_period'], name='costs_service_source_period')],
             },
         ),
+        migrations.AddIndex(
+            model_name='dailycostrollup',
+            index=models.Index(condition=models.Q(('is_estimate', True)), fields=['day'], name='costs_rollup_estimate_day'),
+        ),
         # Existing bills: the table from their rollups, as each ingestion builds it from now on
         # (costs.ingest.rollups.SERVICES_FROM_ROLLUPS, frozen here as it was).
         migrations.RunSQL('\nINSERT INTO costs_dailyservicecost (day, source_id, billing_period, billing_account_id, service_name,\n                                    charge_category, currency, billed_cost, effective_cost, list_cost, contracted_cost, unblended_cost, net_unblended_cost, row_count)\nSELECT day, source_id, billing_period, billing_account_id, service_name, charge_category, currency,\n       SUM(billed_cost), SUM(effective_cost), SUM(list_cost), SUM(contracted_cost), SUM(unblended_cost), SUM(net_unblended_cost), SUM(row_count)\nFROM costs_dailycostrollup\nWHERE NOT is_estimate GROUP BY 1, 2, 3, 4, 5, 6, 7', migrations.RunSQL.noop),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
-from costs.models import DailyCostRollup
+from costs.models import DailyCostRollup, DailyServiceCost
 from costs.selectors.bases import basis_sums, basis_values
 from costs.vocabulary import GROUPABLE
 
@@ -18,6 +20,36 @@ def rollups_effective() -> QuerySet[DailyCostRollup]:
         is_estimate=False, day=OuterRef("day"), billing_account_id=OuterRef("billing_account_id")
     )
     return DailyCostRollup.objects.filter(Q(is_estimate=False) | ~Exists(billed))
+
+
+# What the daily services table holds besides the day and the currency.
+SERVICE_FIELDS = frozenset({"service_name", "charge_category", "billing_account_id"})
+
+
+def effective_sums(
+    *, start: datetime.date, end: datetime.date, fields: Sequence[str], basis: str, filters: dict[str, Any]
+) -> dict[tuple[Any, ...], Decimal | None]:
+    """SUM(basis) per `fields` over the days start..end, as `rollups_effective` counts it.
+
+    When the fields and filters are columns of the daily services table, the bill's days come
+    from there (a twentieth of the rollups' rows) and only Cost Explorer estimates from the
+    rollups; a sum is None only where every row lacked the basis, as SQL's SUM.
+    """
+    days = {"day__gte": start, "day__lte": end, **filters}
+    if set(fields) - {"day", "currency"} | set(filters) <= SERVICE_FIELDS:
+        parts: list[QuerySet[Any]] = [
+            DailyServiceCost.objects.filter(**days),
+            rollups_effective().filter(is_estimate=True, **days),
+        ]
+    else:
+        parts = [rollups_effective().filter(**days)]
+    sums: dict[tuple[Any, ...], Decimal | None] = {}
+    for rows in parts:
+        for row in rows.values(*fields).annotate(amount=Sum(basis)).order_by():
+            key = tuple(row[field] for field in fields)
+            before, amount = sums.get(key), row["amount"]
+            sums[key] = amount if before is None else before if amount is None else before + amount
+    return sums
 
 
 def daily_costs(*, start: datetime.date, end: datetime.date, group_by: str = "service_name") -> list[dict[str, Any]]:

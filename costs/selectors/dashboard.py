@@ -1,7 +1,8 @@
-"""Figures for the organization home dashboard, from the daily rollups and the daily tag summary.
+"""Figures for the organization home dashboard, from the daily summaries.
 
-One grouped query over the rollups (day x service x currency, from the start of last month or
-90 days back, whichever is earlier) answers month to date, the same days last month, last
+One grouped query over the daily services (day x service x currency, from the start of last
+month or 90 days back, whichever is earlier), with the rollups' Cost Explorer estimates for the
+days no bill covers, answers month to date, the same days last month, last
 month, the 90-day chart, top services and the week-over-week movers; one more gives top
 accounts and one the tagged share. Never line items, whatever the size of the bill.
 
@@ -15,10 +16,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import chain
 
-from django.db.models import Sum
+from django.db.models import Sum, Value
 
-from costs.models import DailyCostRollup, DailyTagCost
+from costs.models import DailyCostRollup, DailyServiceCost, DailyTagCost
 from costs.selectors.daily import rollups_effective
 from costs.selectors.forecast import MonthForecast, month_end_forecast_from_series
 from costs.selectors.query import Preset, month_end, month_start, months_back, preset_range
@@ -159,14 +161,22 @@ def home_dashboard(*, today: datetime.date, tag_key: str | None) -> Dashboard | 
     cells: _Cells = {}
     bill_cells: _Cells = {}
     estimate_days: list[datetime.date] = []
-    rows = (
+    # Bill days from the daily services table (a twentieth of the rollups' rows); Cost Explorer
+    # estimates, which only that table lacks, from the rollups where no bill covers their day.
+    bill = (
+        DailyServiceCost.objects.filter(day__gte=start, day__lte=today)
+        .values("day", "service_name", "currency")
+        .annotate(amount=Sum(BASIS), is_estimate=Value(False))
+        .order_by()
+    )
+    estimates = (
         rollups_effective()
-        .filter(day__gte=start, day__lte=today)
+        .filter(is_estimate=True, day__gte=start, day__lte=today)
         .values("day", "service_name", "currency", "is_estimate")
         .annotate(amount=Sum(BASIS))
         .order_by()
     )
-    for row in rows:
+    for row in chain(bill, estimates):
         key = (row["day"], row["service_name"], row["currency"])
         cells[key] = cells.get(key, Decimal(0)) + row["amount"]
         if row["is_estimate"]:

@@ -20,7 +20,7 @@ from typing import Any
 from django.db.models import Q, Sum
 
 from costs.models import CostLineItem, DailyTagCost, DailyUsageCost
-from costs.selectors.daily import rollups_effective
+from costs.selectors.daily import effective_sums, rollups_effective
 from costs.vocabulary import BASES
 
 # Monitor dimensions -> rollup column (None: the organization's total).
@@ -70,15 +70,15 @@ def daily_spend_series(
     if dimension not in SERIES_DIMENSIONS:
         raise ValueError(f"unknown monitor dimension {dimension!r}")
     column = SERIES_DIMENSIONS[dimension]
-    rows = rollups_effective().filter(day__gte=start, day__lte=end)
-    if usage_only:
-        rows = rows.filter(charge_category=USAGE)
+    filters: dict[str, Any] = {"charge_category": USAGE} if usage_only else {}
     if column and value is not None:
-        rows = rows.filter(**{column: value})
+        filters[column] = value
     fields = ["day", "currency"] + ([column] if column else [])
     series: dict[SeriesKey, Series] = defaultdict(dict)
-    for row in rows.values(*fields).annotate(amount=Sum(basis)).order_by(*fields):
-        series[(row[column] if column else "", row["currency"])][row["day"]] = row["amount"]
+    sums = effective_sums(start=start, end=end, fields=fields, basis=basis, filters=filters)
+    for key in sorted(sums):
+        day, currency = key[0], key[1]
+        series[(key[2] if column else "", currency)][day] = sums[key]
     return dict(series)
 
 
