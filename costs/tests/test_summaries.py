@@ -62,6 +62,21 @@ STORED = {
 }
 
 
+# The daily services follow the rollups' rule for an absent basis: NULL where no line of the
+# export (source and billing period) carries it, otherwise the sum with missing values as 0.
+_CARRIED = ", ".join(f"COUNT({b}) > 0 AS has_{b}" for b in BASES)
+_SERVICE_SUMS = ", ".join(f"CASE WHEN e.has_{b} THEN COALESCE(SUM(l.{b}), 0) END" for b in BASES)
+DAILY_SERVICES_EXPECTED = f"""
+    SELECT (l.charge_period_start AT TIME ZONE 'UTC')::date, l.source_id, l.billing_period, l.billing_account_id,
+           COALESCE(l.service_name, ''), l.charge_category, l.billing_currency, {_SERVICE_SUMS}, COUNT(*)
+    FROM costs_costlineitem l
+    JOIN (SELECT source_id, billing_period, {_CARRIED} FROM costs_costlineitem GROUP BY 1, 2) e
+      USING (source_id, billing_period)
+    GROUP BY 1, 2, 3, 4, 5, 6, 7, {", ".join(f"e.has_{b}" for b in BASES)}"""
+DAILY_SERVICES_STORED = f"""SELECT day, source_id, billing_period, billing_account_id, service_name, charge_category,
+    currency, {", ".join(BASES)}, row_count FROM costs_dailyservicecost"""
+
+
 def _rows(sql: str) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL timezone = 'UTC'")
@@ -83,6 +98,8 @@ def assert_summaries_match_line_items() -> None:
     for table, expected in EXPECTED.items():
         stored, wanted = _rows(STORED[table]), _rows(expected)
         assert stored == wanted, f"{table}: {len(stored)} stored rows differ from {len(wanted)} expected"
+    stored, wanted = _rows(DAILY_SERVICES_STORED), _rows(DAILY_SERVICES_EXPECTED)
+    assert stored and stored == wanted, f"daily services: {len(stored)} stored rows differ from {len(wanted)} expected"
 
 
 @pytest.fixture
