@@ -105,8 +105,10 @@ def demo_organization(env: dict[str, str]) -> None:
     exists = manage(env, "shell", "-v", "0", "-c", probe, capture=True).strip().splitlines()[-1] == "True"
     if not exists:
         password = secrets.token_urlsafe(12)
+        # `--owner-password=…` in one argument: a password may start with "-" (1 in 64 of them do),
+        # which argparse would read as an option.
         manage(env, "create_org", "--slug", DEMO_SLUG, "--name", "Demo Corp", "--owner-email", DEMO_EMAIL,
-               "--owner-password", password)  # fmt: skip
+               f"--owner-password={password}")  # fmt: skip
         credentials.write_text(f"{DEMO_EMAIL}\n{password}\n")
         try:
             manage(env, "load_demo_data", "--org", DEMO_SLUG)
