@@ -449,6 +449,9 @@ SOURCE_CHECK_JITTER_SECONDS = int(os.environ.get("SOURCE_CHECK_JITTER_SECONDS", 
 # A running ingestion job stamps a heartbeat every few seconds; one silent this long belongs to
 # a dead worker and is failed (with the reason on its page) by the beat task below.
 INGEST_HEARTBEAT_STALE_SECONDS = int(os.environ.get("INGEST_HEARTBEAT_STALE_SECONDS", "300"))
+# PostgreSQL work_mem for the end of an ingestion (rollups and summaries of the replaced periods),
+# set for that transaction only (costs.ingest.delivery). Per sort or hash step of one backend.
+INGEST_WORK_MEM = os.environ.get("INGEST_WORK_MEM", "128MB")
 CELERY_BEAT_SCHEDULE = {
     "costs-check-all-sources": {
         "task": "costs.tasks.sources_check_all_organizations",

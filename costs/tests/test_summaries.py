@@ -165,3 +165,14 @@ def test_rebuilding_from_stored_line_items_gives_the_same_summaries(source: Cost
         periods = cursor.fetchone()[0]
         assert summaries_rebuild_all(cursor) == periods >= 2
     assert {table: _rows(sql) for table, sql in STORED.items()} == before
+
+
+def test_the_period_group_bys_run_with_ingest_work_mem(source: CostSource, settings: Any) -> None:
+    """A month's rollup and summary GROUP BYs spill to disk at PostgreSQL's default 4 MB; the
+    delivery's transaction raises work_mem (SET LOCAL: the test's transaction is the delivery's here)."""
+    settings.INGEST_WORK_MEM = "77MB"
+    delivery_ingest(source=source, files=[as_file(FOCUS_SMALL)])
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        assert cursor.fetchone()[0] == "77MB"
+    assert_summaries_match_line_items()
