@@ -179,12 +179,24 @@ class CostLineItem(models.Model):
 
     # No DB-level FK checks: COPY writes millions of rows and the loader owns consistency;
     # deleting a source still removes its lines (Django issues one fast DELETE).
-    source = models.ForeignKey(CostSource, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    # No index of their own on either foreign key: every COPY maintains each index, and these
+    # served nothing (source lookups use costs_line_source_period, whose first column it is;
+    # nothing looks line items up by job). Measured on a 930,899-line month: COPY with every
+    # index 26.0 / 22.4 s, without these two 19.9 / 21.1 s.
+    source = models.ForeignKey(
+        CostSource, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
     billing_period = models.DateField()
     # Which ingest wrote the row; the replacement deletes the period's rows of other loads.
     load_id = models.BigIntegerField()
     job = models.ForeignKey(
-        IngestionJob, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        IngestionJob,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
     )
 
     billing_period_start = models.DateTimeField()
