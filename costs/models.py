@@ -7,21 +7,11 @@ snake_case; AWS-only figures carry an `x_` prefix as FOCUS extensions do.
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 from django.db import models
 from django.utils import timezone
 
-
-def money_field(**options: Any) -> models.DecimalField:
-    """NUMERIC(28,12): real bills carry up to ~11 decimals per line (FOCUS sample: 0.00000080000);
-    12 keeps them exact, and 16 integer digits is far beyond any line or daily sum."""
-    return models.DecimalField(max_digits=28, decimal_places=12, **options)
-
-
-def quantity_field(**options: Any) -> models.DecimalField:
-    """NUMERIC(32,15): quantities and unit prices show up with 15 decimals in FOCUS exports."""
-    return models.DecimalField(max_digits=32, decimal_places=15, **options)
+from costs.fields import money_field, quantity_field
 
 
 class SourceKind(models.TextChoices):
@@ -309,152 +299,31 @@ class DailyCostRollup(models.Model):
         return f"{self.day} {self.service_name} {self.billed_cost} {self.currency}"
 
 
-# Summary tables beside the daily rollup: each answers the explorer's questions that the rollup
-# cannot (usage type, tags, resources), rebuilt for the replaced periods in the delivery's own
-# transaction (costs.ingest.summaries). A basis is NULL where a line behind the row lacks it
-# ("not in this export"), never 0.
+# The summary tables beside the daily rollup live in costs/summary_models.py (imported here so
+# `costs.models` still names every model of the app).
+from costs.summary_models import (  # noqa: E402
+    DailyServiceCost,
+    DailyTagCost,
+    DailyUsageCost,
+    MonthlyResourceCost,
+)
 
-
-def summary_money_field() -> models.DecimalField:
-    return money_field(null=True)
-
-
-class DailyServiceCost(models.Model):
-    """Bill cost per day, service, charge category and currency: the daily rollups without sub
-    account and region, built from them in the same transaction (costs.ingest.rollups). The
-    questions asked most (spend by service, the 90-day chart) read ~20x fewer rows here."""
-
-    day = models.DateField()
-    source = models.ForeignKey(CostSource, on_delete=models.CASCADE, related_name="+")
-    billing_period = models.DateField()
-    billing_account_id = models.CharField(max_length=128)
-    service_name = models.TextField(blank=True, default="")
-    charge_category = models.CharField(max_length=50)
-    currency = models.CharField(max_length=10)
-    billed_cost = summary_money_field()
-    effective_cost = summary_money_field()
-    list_cost = summary_money_field()
-    contracted_cost = summary_money_field()
-    unblended_cost = summary_money_field()
-    net_unblended_cost = summary_money_field()
-    row_count = models.BigIntegerField(default=0)
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["day"], name="costs_service_day"),
-            models.Index(fields=["source", "billing_period"], name="costs_service_source_period"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.day} {self.service_name} {self.billed_cost} {self.currency}"
-
-
-class DailyUsageCost(models.Model):
-    """Cost and quantity per day, usage type (or SKU) and unit, with every rollup dimension plus provider and category."""
-
-    day = models.DateField()
-    source = models.ForeignKey(CostSource, on_delete=models.CASCADE, related_name="+")
-    billing_period = models.DateField()
-    billing_account_id = models.CharField(max_length=128)
-    sub_account_id = models.CharField(max_length=128, blank=True, default="")
-    provider_name = models.CharField(max_length=100, blank=True, default="")
-    service_category = models.CharField(max_length=100, blank=True, default="")
-    service_name = models.TextField(blank=True, default="")
-    region = models.CharField(max_length=100, blank=True, default="")
-    charge_category = models.CharField(max_length=50)
-    currency = models.CharField(max_length=10)
-    usage_type = models.TextField(blank=True, default="")
-    pricing_unit = models.TextField(blank=True, default="")
-    billed_cost = summary_money_field()
-    effective_cost = summary_money_field()
-    list_cost = summary_money_field()
-    contracted_cost = summary_money_field()
-    unblended_cost = summary_money_field()
-    net_unblended_cost = summary_money_field()
-    pricing_quantity = quantity_field(null=True)
-    row_count = models.BigIntegerField(default=0)
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["day"], name="costs_usage_day"),
-            models.Index(fields=["source", "billing_period"], name="costs_usage_source_period"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.day} {self.usage_type} {self.billed_cost} {self.currency}"
-
-
-class DailyTagCost(models.Model):
-    """Cost per day, tag key and value (one row per key a line carries; lines without a key are the
-    rest of the day's total, which the selectors take from the rollups)."""
-
-    day = models.DateField()
-    source = models.ForeignKey(CostSource, on_delete=models.CASCADE, related_name="+")
-    billing_period = models.DateField()
-    tag_key = models.TextField()
-    tag_value = models.TextField()
-    billing_account_id = models.CharField(max_length=128)
-    sub_account_id = models.CharField(max_length=128, blank=True, default="")
-    provider_name = models.CharField(max_length=100, blank=True, default="")
-    service_category = models.CharField(max_length=100, blank=True, default="")
-    service_name = models.TextField(blank=True, default="")
-    charge_category = models.CharField(max_length=50)
-    currency = models.CharField(max_length=10)
-    billed_cost = summary_money_field()
-    effective_cost = summary_money_field()
-    list_cost = summary_money_field()
-    contracted_cost = summary_money_field()
-    unblended_cost = summary_money_field()
-    net_unblended_cost = summary_money_field()
-    row_count = models.BigIntegerField(default=0)
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["tag_key", "day"], name="costs_tag_key_day"),
-            models.Index(fields=["source", "billing_period"], name="costs_tag_source_period"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.day} {self.tag_key}={self.tag_value} {self.billed_cost} {self.currency}"
-
-
-class MonthlyResourceCost(models.Model):
-    """Cost and quantity per calendar month of charge, resource, usage type and line item type, with
-    every dimension and the resource's tags: resource-level questions over whole months, drill-down
-    and the per-period reconciliation read it."""
-
-    month = models.DateField()  # first day of the month the charges fall in
-    source = models.ForeignKey(CostSource, on_delete=models.CASCADE, related_name="+")
-    billing_period = models.DateField()
-    billing_account_id = models.CharField(max_length=128)
-    sub_account_id = models.CharField(max_length=128, blank=True, default="")
-    provider_name = models.CharField(max_length=100, blank=True, default="")
-    service_category = models.CharField(max_length=100, blank=True, default="")
-    service_name = models.TextField(blank=True, default="")
-    region = models.CharField(max_length=100, blank=True, default="")
-    charge_category = models.CharField(max_length=50)
-    line_item_type = models.CharField(max_length=100, blank=True, default="")
-    currency = models.CharField(max_length=10)
-    usage_type = models.TextField(blank=True, default="")
-    pricing_unit = models.TextField(blank=True, default="")
-    resource_id = models.TextField(blank=True, default="")
-    tags = models.JSONField(null=True)
-    billed_cost = summary_money_field()
-    effective_cost = summary_money_field()
-    list_cost = summary_money_field()
-    contracted_cost = summary_money_field()
-    unblended_cost = summary_money_field()
-    net_unblended_cost = summary_money_field()
-    pricing_quantity = quantity_field(null=True)
-    row_count = models.BigIntegerField(default=0)
-    first_day = models.DateField()
-    last_day = models.DateField()
-
-    class Meta:
-        indexes = [
-            models.Index(fields=["month"], name="costs_resource_month"),
-            models.Index(fields=["source", "billing_period"], name="costs_resource_source_period"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.month:%Y-%m} {self.resource_id} {self.billed_cost} {self.currency}"
+__all__ = [
+    "CostLineItem",
+    "CostSource",
+    "CostSourceManager",
+    "DailyCostRollup",
+    "DailyServiceCost",
+    "DailyTagCost",
+    "DailyUsageCost",
+    "Delivery",
+    "IngestionJob",
+    "JobStatus",
+    "JobTrigger",
+    "LinkedAccount",
+    "MonthlyResourceCost",
+    "ReportFormat",
+    "SourceKind",
+    "money_field",
+    "quantity_field",
+]
