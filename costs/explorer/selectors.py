@@ -94,17 +94,15 @@ def explorer_url(query: CostQuery) -> str:
 class RangeLinks:
     """Drill-down links of one question over many date ranges (a table row's cells, a chart's bars).
 
-    The same text as `drilldown_url(query.with_range(start, end))`, with the question's other
-    parameters encoded once instead of once per cell: a 90-day table has thousands of cells.
+    `with_range(range_params(start, end))` is the same text as `drilldown_url(query.with_range(start,
+    end))`, with the question's other parameters encoded once instead of once per cell: a 90-day table
+    has thousands of cells.
     """
 
     def __init__(self, query: CostQuery) -> None:
         rest = [(name, value) for name, value in query.to_params() if name not in ("range", "start", "end")]
         self.prefix = f"{reverse('costs_drilldown')}?"
         self.rest = urlencode(rest)
-
-    def url(self, start: datetime.date, end: datetime.date) -> str:
-        return self.with_range(range_params(start, end))
 
     def with_range(self, params: str) -> str:
         """The link for a range already written as `range_params` (once per bucket, not per cell)."""

@@ -26,6 +26,13 @@ def rollups_effective() -> QuerySet[DailyCostRollup]:
 SERVICE_FIELDS = frozenset({"service_name", "charge_category", "billing_account_id"})
 
 
+def services_and_estimates(**filters: Any) -> tuple[QuerySet[DailyServiceCost], QuerySet[DailyCostRollup]]:
+    """The rows `rollups_effective` counts, from the smaller tables: the bill's days from the daily
+    services, Cost Explorer estimates (which only the rollups hold) where no bill covers their day.
+    `filters` must name columns both tables have."""
+    return DailyServiceCost.objects.filter(**filters), rollups_effective().filter(is_estimate=True, **filters)
+
+
 def effective_sums(
     *, start: datetime.date, end: datetime.date, fields: Sequence[str], basis: str, filters: dict[str, Any]
 ) -> dict[tuple[Any, ...], Decimal | None]:
@@ -37,10 +44,7 @@ def effective_sums(
     """
     days = {"day__gte": start, "day__lte": end, **filters}
     if set(fields) - {"day", "currency"} | set(filters) <= SERVICE_FIELDS:
-        parts: list[QuerySet[Any]] = [
-            DailyServiceCost.objects.filter(**days),
-            rollups_effective().filter(is_estimate=True, **days),
-        ]
+        parts: list[QuerySet[Any]] = list(services_and_estimates(**days))
     else:
         parts = [rollups_effective().filter(**days)]
     sums: dict[tuple[Any, ...], Decimal | None] = {}

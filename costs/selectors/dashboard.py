@@ -20,8 +20,8 @@ from itertools import chain
 
 from django.db.models import Sum, Value
 
-from costs.models import DailyCostRollup, DailyServiceCost, DailyTagCost
-from costs.selectors.daily import rollups_effective
+from costs.models import DailyCostRollup, DailyTagCost
+from costs.selectors.daily import rollups_effective, services_and_estimates
 from costs.selectors.forecast import MonthForecast, month_end_forecast_from_series
 from costs.selectors.query import Preset, month_end, month_start, months_back, preset_range
 
@@ -161,22 +161,13 @@ def home_dashboard(*, today: datetime.date, tag_key: str | None) -> Dashboard | 
     cells: _Cells = {}
     bill_cells: _Cells = {}
     estimate_days: list[datetime.date] = []
-    # Bill days from the daily services table (a twentieth of the rollups' rows); Cost Explorer
-    # estimates, which only that table lacks, from the rollups where no bill covers their day.
-    bill = (
-        DailyServiceCost.objects.filter(day__gte=start, day__lte=today)
-        .values("day", "service_name", "currency")
-        .annotate(amount=Sum(BASIS), is_estimate=Value(False))
-        .order_by()
+    # Bill days from the daily services table (a twentieth of the rollups' rows), estimates apart.
+    bill, estimates = services_and_estimates(day__gte=start, day__lte=today)
+    rows = chain(
+        bill.values("day", "service_name", "currency").annotate(amount=Sum(BASIS), is_estimate=Value(False)).order_by(),
+        estimates.values("day", "service_name", "currency", "is_estimate").annotate(amount=Sum(BASIS)).order_by(),
     )
-    estimates = (
-        rollups_effective()
-        .filter(is_estimate=True, day__gte=start, day__lte=today)
-        .values("day", "service_name", "currency", "is_estimate")
-        .annotate(amount=Sum(BASIS))
-        .order_by()
-    )
-    for row in chain(bill, estimates):
+    for row in rows:
         key = (row["day"], row["service_name"], row["currency"])
         cells[key] = cells.get(key, Decimal(0)) + row["amount"]
         if row["is_estimate"]:
