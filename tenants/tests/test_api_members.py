@@ -7,13 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
-from rest_framework.test import APIClient
 
 from conftest import make_user
-from finops.db import use_public_schema
+from finops.testing_api import key_warm, keyed, session
 from tenants.models import ApiKeyScope, Membership, Role
-from tenants.services.api_keys import api_key_create
 
 pytestmark = pytest.mark.django_db
 
@@ -23,18 +20,6 @@ API = "/api/v1/members"
 @pytest.fixture(autouse=True)
 def _no_throttling(settings: Any) -> None:
     settings.API_THROTTLE_RATES = {}
-
-
-def session(user: Any, world: Any) -> APIClient:
-    api = APIClient(HTTP_HOST=world.host)
-    api.force_login(user)
-    return api
-
-
-def keyed(world: Any, scope: str) -> Client:
-    use_public_schema()
-    secret = api_key_create(organization=world.organization, name=f"k-{scope}", scope=scope, created_by=None).secret
-    return Client(HTTP_HOST=world.host, HTTP_AUTHORIZATION=f"Bearer {secret}")
 
 
 def membership(world: Any, user: Any) -> Membership:
@@ -127,9 +112,7 @@ def test_the_member_list_costs_the_same_queries_for_three_members_or_thirty(
     org_a: Any, django_assert_max_num_queries: Any
 ) -> None:
     client = keyed(org_a, ApiKeyScope.READ)
-    # The key's first use records it (and drops its cached row); the second caches the row again.
-    client.get(API)
-    client.get(API)
+    key_warm(client, API)
     counts = []
     for total in (3, 30):
         for n in range(Membership.objects.filter(organization=org_a.organization).count(), total):

@@ -10,15 +10,13 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from django.test import Client
 from django_tenants.utils import tenant_context
-from rest_framework.test import APIClient
 
 from costs.explorer.models import ExportStatus, FocusExport, SavedView
 from costs.explorer.tests.focus_export_support import FOCUS_SAMPLE, SAMPLE_PERIOD, db_sums, export_eagerly, ingest
 from finops.db import use_public_schema
+from finops.testing_api import key_warm, keyed, session
 from tenants.models import ApiKeyScope
-from tenants.services.api_keys import api_key_create
 
 pytestmark = pytest.mark.django_db
 
@@ -30,18 +28,6 @@ QUERY = "range=last_30_days&granularity=day&group_by=tag%3Ateam&include.service_
 def _no_throttling_and_own_storage(settings: Any, tmp_path: Path) -> None:
     settings.API_THROTTLE_RATES = {}
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-def session(user: Any, world: Any) -> APIClient:
-    api = APIClient(HTTP_HOST=world.host)
-    api.force_login(user)
-    return api
-
-
-def keyed(world: Any, scope: str) -> Client:
-    use_public_schema()
-    secret = api_key_create(organization=world.organization, name=f"k-{scope}", scope=scope, created_by=None).secret
-    return Client(HTTP_HOST=world.host, HTTP_AUTHORIZATION=f"Bearer {secret}")
 
 
 def views_of(world: Any) -> list[SavedView]:
@@ -149,9 +135,7 @@ def test_the_saved_view_list_costs_the_same_queries_for_three_views_or_thirty(
     org_a: Any, django_assert_max_num_queries: Any
 ) -> None:
     client = keyed(org_a, ApiKeyScope.READ)
-    # The key's first use records it (and drops its cached row); the second caches the row again.
-    for _ in range(2):
-        client.get(f"{API}/saved-views")
+    key_warm(client, f"{API}/saved-views")
     counts = []
     for total in (3, 30):
         with tenant_context(org_a.organization):
@@ -251,9 +235,7 @@ def test_the_export_list_costs_the_same_queries_for_two_exports_or_twenty(
     org_a: Any, django_assert_max_num_queries: Any
 ) -> None:
     client = keyed(org_a, ApiKeyScope.READ)
-    # The key's first use records it (and drops its cached row); the second caches the row again.
-    for _ in range(2):
-        client.get(f"{API}/exports")
+    key_warm(client, f"{API}/exports")
     counts = []
     for total in (2, 20):
         with tenant_context(org_a.organization):
