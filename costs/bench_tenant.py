@@ -112,12 +112,15 @@ class _NoSummaries:
     def write(self, cursor: Any, *, source_id: int, periods: Any) -> None:
         pass
 
+    def usage_partials(self, cursor: Any) -> None:
+        return None  # the rollups come from the line items, as before the summaries
+
 
 @contextlib.contextmanager
 def summaries_disabled() -> Iterator[None]:
     """Ingest as before the explorer's summaries existed (for measuring what they cost; never in the product)."""
 
-    def passthrough(batches: Iterator[Any]) -> Iterator[Any]:
+    def passthrough(batches: Iterator[Any], sums: Any) -> Iterator[Any]:
         yield from batches
 
     with (

@@ -165,14 +165,15 @@ class LinkedAccount(models.Model):
 
 
 class CostLineItem(models.Model):
-    """One FOCUS 1.2 charge row. Written only by COPY in costs.ingest.loader (column order there)."""
+    """One FOCUS 1.2 charge row. Written only by COPY in costs.ingest.loader (column order there),
+    into one partition per (source, billing period, load): costs.ingest.partitions. The database's
+    primary key is (id, source, billing period, load); ids are unique, from one identity sequence."""
 
     # No DB-level FK checks: COPY writes millions of rows and the loader owns consistency;
     # deleting a source still removes its lines (Django issues one fast DELETE).
-    # No index of their own on either foreign key: every COPY maintains each index, and these
-    # served nothing (source lookups use costs_line_source_period, whose first column it is;
-    # nothing looks line items up by job). Measured on a 930,899-line month: COPY with every
-    # index 26.0 / 22.4 s, without these two 19.9 / 21.1 s.
+    # No index on either foreign key: the table is partitioned by (source, billing period, load)
+    # (costs.ingest.partitions; migration 0012), so a source's lines are found by partition pruning,
+    # and nothing looks line items up by job.
     source = models.ForeignKey(
         CostSource, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
     )
@@ -245,7 +246,6 @@ class CostLineItem(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["source", "billing_period"], name="costs_line_source_period"),
             # Drill-down (costs.selectors.lines): a day or week of line items, and the most
             # expensive lines first (walked in cost order until a page of matches is found).
             models.Index(fields=["charge_period_start"], name="costs_line_charge_start"),

@@ -1,7 +1,8 @@
-"""COPY canonical Arrow tables into costs_costlineitem (psycopg 3 COPY, CSV text).
+"""COPY canonical Arrow tables into line-item tables (psycopg 3 COPY, CSV text).
 
-Rows are written inside the caller's replacement transaction, tagged with a load id, so
-until it commits nobody sees them, and if the worker dies the rows vanish with it.
+Rows are written inside the caller's replacement transaction, tagged with a load id, into the
+load's own tables (costs.ingest.partitions), so until it commits nobody sees them, and if the
+worker dies the rows vanish with it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from costs.ingest.convert import BatchContext
 from costs.ingest.errors import IngestError
 
 TABLE = "costs_costlineitem"
-COPY_SQL = f"COPY {TABLE} ({', '.join(COPY_COLUMNS)}) FROM STDIN (FORMAT csv)"
 _WRITE_OPTIONS = pcsv.WriteOptions(include_header=False, quoting_style="needed", batch_size=16_384)
 _LINE = re.compile(r"COPY \w+, line (\d+)(?:, column (\w+))?")
 
@@ -45,6 +45,10 @@ def with_load_columns(table: pa.Table, *, source_id: int, load_id: int, job_id: 
     return pa.Table.from_arrays(arrays, names=list(front) + table.column_names)
 
 
+def copy_sql(table: str = TABLE) -> str:
+    return f"COPY {table} ({', '.join(COPY_COLUMNS)}) FROM STDIN (FORMAT csv)"
+
+
 def to_csv(table: pa.Table) -> memoryview:
     buffer = io.BytesIO()
     pcsv.write_csv(table, buffer, _WRITE_OPTIONS)
@@ -65,20 +69,26 @@ class _CopySink(io.RawIOBase):
         return len(data)
 
 
-def copy_table(cursor: Any, table: pa.Table, ctx: BatchContext) -> None:
-    """COPY one batch; a row the database rejects becomes an IngestError naming its file row."""
+def copy_table(
+    cursor: Any, table: pa.Table, ctx: BatchContext, *, into: str = TABLE, rows: pa.Array | None = None
+) -> None:
+    """COPY one batch into table `into`; a row the database rejects becomes an IngestError naming its
+    file row. `rows`: where each of `table`'s rows is in the batch, when `table` is a part of it."""
     try:
-        with cursor.copy(COPY_SQL) as copy:
+        with cursor.copy(copy_sql(into)) as copy:
             pcsv.write_csv(table, pa.PythonFile(_CopySink(copy), mode="w"), _WRITE_OPTIONS)
     except psycopg.errors.DataError as exc:
-        raise _copy_error(exc, ctx) from exc
+        raise _copy_error(exc, ctx, rows) from exc
 
 
-def _copy_error(exc: psycopg.Error, ctx: BatchContext) -> IngestError:
+def _copy_error(exc: psycopg.Error, ctx: BatchContext, rows: pa.Array | None) -> IngestError:
     context = (exc.diag.context or "") if exc.diag else ""
     match = _LINE.search(context)
     message = (exc.diag.message_primary if exc.diag else None) or str(exc)
     if match:
         column = match.group(2) or ""
-        return ctx.error(f"was rejected by the database: {message}", index=int(match.group(1)) - 1, column=column)
+        index = int(match.group(1)) - 1
+        if rows is not None:
+            index = rows[index].as_py()
+        return ctx.error(f"was rejected by the database: {message}", index=index, column=column)
     return ctx.error(f"was rejected by the database: {message}")

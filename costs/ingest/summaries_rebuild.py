@@ -1,6 +1,6 @@
 """Rebuilding the explorer's summary tables from stored line items (data ingested before them, repairs).
 
-The line items stream out with COPY and go through the same `batch_partials` and `SummaryBuilder`
+The line items stream out with COPY and go through the same `batch_partials`, `PartialSums` and `SummaryBuilder`
 as an ingest (`costs.ingest.summaries`), so a rebuilt period equals an ingested one.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from costs.ingest.summaries import SummaryBuilder, batch_partials
+from costs.ingest.summaries import PartialSums, SummaryBuilder, batch_partials
 from costs.vocabulary import BASES
 
 # The line-item columns the summaries read, as `batch_partials` expects them.
@@ -54,6 +54,7 @@ def summaries_rebuild(cursor: Any, *, source_id: int, periods: list[datetime.dat
         f"AND billing_period IN ({period_list})) TO STDOUT (FORMAT csv)"
     )
     builder = SummaryBuilder()
+    sums = PartialSums()
     types = {name: (pa.timestamp("ms") if name in _TIMESTAMPS else pa.string()) for name in _LINE_COLUMNS}
     with tempfile.TemporaryFile() as spool:
         with cursor.copy(query) as copy:
@@ -69,7 +70,8 @@ def summaries_rebuild(cursor: Any, *, source_id: int, periods: list[datetime.dat
                 ),
             )
             for batch in reader:
-                builder.add(cursor, batch_partials(pa.Table.from_batches([batch])))
+                builder.add(cursor, sums.add(batch_partials(pa.Table.from_batches([batch]))))
+    builder.add(cursor, sums.rest())
     builder.write(cursor, source_id=source_id, periods=periods)
 
 

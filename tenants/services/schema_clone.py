@@ -2,7 +2,7 @@
 
 django-tenants' clone (a 4,000-line PL/pgSQL function) takes ~25 ms per table; this takes
 one catalog read and one batch of DDL. It copies exactly what Django migrations create:
-tables with their columns, defaults and identity columns, every constraint and index under
+tables with their columns, defaults and identity columns (and partition key, for a partitioned one), every constraint and index under
 its original name (later migrations refer to them by name), and the template's rows
 (django_migrations, content types) with their identity sequences advanced.
 
@@ -26,7 +26,7 @@ def _unsupported_objects(cursor: object, template: str) -> int:
         """
         SELECT
           (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = %(s)s AND c.relkind IN ('v', 'm', 'p', 'f'))
+            WHERE n.nspname = %(s)s AND (c.relkind IN ('v', 'm', 'f') OR c.relispartition))
         + (SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %(s)s AND NOT t.tgisinternal)
         + (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = %(s)s)
@@ -47,12 +47,16 @@ def clone_statements(template: str, target: str) -> list[str] | None:
             return None
         # The template is never on the connection's search_path, so every reference to a
         # template object in the definitions below comes back qualified "<template>.<name>".
+        # A partitioned table (the line items) is created empty with its partition key; it has no
+        # partitions in the template (partitions are made by ingestion, and counted as unsupported above).
         cursor.execute(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = %s AND c.relkind = 'r' ORDER BY c.relname",
+            "SELECT c.relname, CASE WHEN c.relkind = 'p' THEN ' PARTITION BY ' || pg_get_partkeydef(c.oid) ELSE '' END "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relkind IN ('r', 'p') ORDER BY c.relname",
             [template],
         )
-        tables = [row[0] for row in cursor.fetchall()]
+        partitioning = dict(cursor.fetchall())
+        tables = list(partitioning)
         cursor.execute(
             "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid), k.contype FROM pg_constraint k "
             "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -72,17 +76,20 @@ def clone_statements(template: str, target: str) -> list[str] | None:
         cursor.execute(
             "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
             "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND a.attidentity <> '' "
-            "AND c.relkind = 'r'",
+            "AND c.relkind IN ('r', 'p')",
             [template],
         )
         identities = cursor.fetchall()
 
     def retarget(sql: str) -> str:
-        return sql.replace(f"{src}.", f"{dst}.").replace(f"{template}.", f"{dst}.")
+        # A partitioned table's index reads "ON ONLY <table>"; on the clone (no partitions) it is a plain one.
+        return sql.replace(f"{src}.", f"{dst}.").replace(f"{template}.", f"{dst}.").replace(" ON ONLY ", " ON ")
 
     like = "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS"
     statements = [f"CREATE SCHEMA {dst}"]
-    statements += [f"CREATE TABLE {dst}.{_quoted(t)} (LIKE {src}.{_quoted(t)} {like})" for t in tables]
+    statements += [
+        f"CREATE TABLE {dst}.{_quoted(t)} (LIKE {src}.{_quoted(t)} {like}){partitioning[t]}" for t in tables
+    ]
     statements += [
         f"ALTER TABLE {dst}.{_quoted(table)} ADD CONSTRAINT {_quoted(name)} {retarget(definition)}"
         for table, name, definition, _ in constraints

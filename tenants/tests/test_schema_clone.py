@@ -34,9 +34,21 @@ def catalog(schema: str) -> dict[str, list[tuple[Any, ...]]]:
             [schema + ".", schema],
         )
         indexes = cursor.fetchall()
+        cursor.execute(
+            "SELECT c.relname, c.relkind, pg_get_partkeydef(c.oid) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r', 'p') ORDER BY 1",
+            [schema],
+        )
+        tables = cursor.fetchall()
         cursor.execute(f'SELECT app, name FROM "{schema}".django_migrations ORDER BY app, name')
         migrations = cursor.fetchall()
-    return {"columns": columns, "constraints": constraints, "indexes": indexes, "migrations": migrations}
+    return {
+        "tables": tables,
+        "columns": columns,
+        "constraints": constraints,
+        "indexes": indexes,
+        "migrations": migrations,
+    }
 
 
 def test_the_clone_matches_a_fully_migrated_schema(db: Any) -> None:

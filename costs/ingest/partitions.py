@@ -1,0 +1,123 @@
+"""Line items are stored one partition per (source, billing period, load).
+
+costs_costlineitem is partitioned by RANGE (source_id, billing_period, load_id) (migration 0012).
+A delivery COPYs each billing period into a fresh table with no index at all, builds the indexes
+once the rows are in (a sorted build, not one insertion per row per index), and at the end of
+its transaction swaps it in: the period's earlier partitions are emptied and the new one is
+attached. Measured on a 949,009-line month (make bench ONLY=explorer prints the same figures):
+COPY into the indexed table was 13.5 s, the same rows into a bare table 7.2 s, and building the
+indexes afterwards ~2.8 s.
+
+Locks: attaching takes SHARE UPDATE EXCLUSIVE on the parent (concurrent deliveries attach one
+after another; readers are not blocked), emptying an old partition takes ACCESS EXCLUSIVE on
+that partition only (readers of it wait for the commit, a moment: the swap is the delivery's
+last step). Dropping the emptied partitions needs ACCESS EXCLUSIVE on the parent, so it happens
+after the commit, in its own short transaction (`partitions_drop`); one it cannot drop (busy)
+stays empty and attached until the next delivery of that period tries again.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from typing import Any
+
+from django.db import connection, transaction
+
+PARENT = "costs_costlineitem"
+# Index builds run once per delivered period; PostgreSQL's default (64 MB) sorts a big month in runs.
+MAINTENANCE_WORK_MEM = "256MB"
+
+logger = logging.getLogger(__name__)
+
+
+def partition_name(*, source_id: int, period: datetime.date, load_id: int) -> str:
+    """The partition's table name; migration 0012 names the partitions of older data the same way."""
+    return f"costs_lines_{source_id}_{period:%Y%m}_{load_id:x}"
+
+
+def _bounds(source_id: int, period: datetime.date, load_id: int) -> str:
+    return f"FROM ({int(source_id)}, '{period.isoformat()}', {int(load_id)}) TO ({int(source_id)}, '{period.isoformat()}', {int(load_id) + 1})"
+
+
+def staging_create(cursor: Any, *, source_id: int, period: datetime.date, load_id: int) -> str:
+    """A bare table shaped like the line items for one period of this load; returns its name.
+
+    Its CHECK constraint is the partition's bounds, so attaching it later need not scan it; its ids
+    come from the parent's identity sequence, as if the rows had been inserted through the parent.
+    """
+    name = partition_name(source_id=source_id, period=period, load_id=load_id)
+    cursor.execute(
+        f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS, CHECK (source_id = %s AND billing_period = %s "
+        f"AND load_id = %s))",
+        [source_id, period, load_id],
+    )
+    cursor.execute(f"ALTER TABLE {name} ALTER id SET DEFAULT nextval(pg_get_serial_sequence('{PARENT}', 'id'))")
+    return name
+
+
+def _parent_indexes(cursor: Any) -> list[str]:
+    """The parent's primary key and indexes as statements for a partition of it (`{table}` to fill in).
+
+    Read from the catalog, so a partition's indexes always match the parent's (attaching then adopts
+    them instead of building its own).
+    """
+    cursor.execute(
+        """SELECT 'ALTER TABLE {table} ADD ' || pg_get_constraintdef(k.oid) FROM pg_constraint k
+           WHERE k.conrelid = %s::regclass AND k.contype = 'p'
+           UNION ALL
+           SELECT 'CREATE INDEX ON {table} ' || substring(pg_get_indexdef(i.indexrelid) FROM ' USING .*$')
+           FROM pg_index i WHERE i.indrelid = %s::regclass
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)""",
+        [PARENT, PARENT],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def staging_index(cursor: Any, name: str) -> None:
+    """Build the partition's primary key and indexes over its rows (after the COPY, in the transaction)."""
+    cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [MAINTENANCE_WORK_MEM])
+    for statement in _parent_indexes(cursor):
+        cursor.execute(statement.format(table=name))
+
+
+def _partitions_of(cursor: Any, *, source_id: int, period: datetime.date) -> list[str]:
+    prefix = f"costs_lines_{source_id}_{period:%Y%m}_"
+    cursor.execute(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = %s::regclass AND starts_with(c.relname, %s) ORDER BY c.relname",
+        [PARENT, prefix],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def staging_swap_in(cursor: Any, *, source_id: int, period: datetime.date, name: str) -> None:
+    """Empty the period's earlier partitions and attach `name` in their place (same transaction).
+
+    The emptied ones are dropped after the commit.
+    """
+    old = [other for other in _partitions_of(cursor, source_id=source_id, period=period) if other != name]
+    if old:
+        cursor.execute(f"TRUNCATE {', '.join(old)}")
+    load_id = int(name.rsplit("_", 1)[1], 16)
+    cursor.execute(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES {_bounds(source_id, period, load_id)}")
+    if old:
+        transaction.on_commit(lambda: partitions_drop(old))
+
+
+def partition_attach_empty(cursor: Any, *, source_id: int, period: datetime.date, load_id: int) -> str:
+    """An empty partition for rows written through the parent (the naive bulk_create benchmark)."""
+    name = partition_name(source_id=source_id, period=period, load_id=load_id)
+    cursor.execute(f"CREATE TABLE {name} PARTITION OF {PARENT} FOR VALUES {_bounds(source_id, period, load_id)}")
+    return name
+
+
+def partitions_drop(names: list[str]) -> None:
+    """Drop emptied partitions, each in its own short transaction; one that is busy is left for later."""
+    for name in names:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+                cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        except Exception:  # noqa: BLE001 - an empty partition left attached is harmless; the next delivery retries
+            logger.warning("could not drop the emptied line-item partition %s; left for the next delivery", name)
