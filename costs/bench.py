@@ -100,22 +100,27 @@ def _raw_copy_rate(path: Path, source_id: int) -> float:
     from costs.ingest.convert import BatchContext
     from costs.ingest.detect import mapper_for
     from costs.ingest.files import local_file
-    from costs.ingest.loader import COPY_SQL, to_csv, with_load_columns
+    from costs.ingest.loader import billing_period_of, copy_sql, to_csv, with_load_columns
+    from costs.ingest.partitions import partition_attach_empty
     from costs.ingest.readers import file_open
 
     delivery_file = local_file(path)
     reader = file_open(delivery_file.name, delivery_file.open)
     mapper = mapper_for(reader, format="auto", provider_default="AWS")
     rows = 0
+    periods: set[datetime.date] = set()
     with tempfile.TemporaryFile() as spool:
         for batch in reader.batches:
             table = mapper.map(batch, BatchContext(delivery_file.name, rows + 1))
+            periods.update(billing_period_of(table).unique().to_pylist())
             spool.write(to_csv(with_load_columns(table, source_id=source_id, load_id=1, job_id=None)))
             rows += batch.num_rows
         spool.seek(0)
         with transaction.atomic(), connection.cursor() as wrapper:
+            for period in periods:  # indexed partitions, as the line items were before they were partitioned
+                partition_attach_empty(wrapper.cursor, source_id=source_id, period=period, load_id=1)
             start = time.perf_counter()
-            with wrapper.cursor.copy(COPY_SQL) as copy:
+            with wrapper.cursor.copy(copy_sql()) as copy:
                 while chunk := spool.read(1 << 20):
                     copy.write(chunk)
             seconds = time.perf_counter() - start
@@ -129,6 +134,7 @@ def _bulk_create_rate(path: Path, source_id: int) -> float:
     from costs.ingest.detect import mapper_for
     from costs.ingest.files import local_file
     from costs.ingest.loader import billing_period_of
+    from costs.ingest.partitions import partition_attach_empty
     from costs.ingest.readers import file_open
     from costs.models import CostLineItem
 
@@ -136,12 +142,17 @@ def _bulk_create_rate(path: Path, source_id: int) -> float:
     reader = file_open(delivery_file.name, delivery_file.open)
     mapper = mapper_for(reader, format="auto", provider_default="AWS")
     done = 0
+    attached: set[datetime.date] = set()
     with transaction.atomic():
         start = time.perf_counter()
         for batch in reader.batches:
             batch = batch.slice(0, BULK_SAMPLE_ROWS - done)
             table = mapper.map(batch, BatchContext(delivery_file.name, done + 1))
             periods = billing_period_of(table).to_pylist()
+            with connection.cursor() as wrapper:
+                for period in set(periods) - attached:
+                    partition_attach_empty(wrapper.cursor, source_id=source_id, period=period, load_id=2)
+                    attached.add(period)
             objects = []
             for period, row in zip(periods, table.to_pylist(), strict=True):
                 for key in ("billing_period_start", "billing_period_end", "charge_period_start", "charge_period_end"):
