@@ -22,7 +22,6 @@ from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
-
 from django.conf import settings
 from django.db import connection, transaction
 
