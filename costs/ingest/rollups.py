@@ -27,9 +27,7 @@ def _partials_basis_sum(basis: str) -> str:
     """`_basis_sum` over partial sums: each carries its lines' sum and how many lines lacked the basis."""
     if basis == CostBasis.BILLED:
         return f"SUM({basis})"
-    return (
-        f"CASE WHEN bool_or(SUM(row_count - {basis}_missing) > 0) OVER export THEN COALESCE(SUM({basis}), 0) END"
-    )
+    return f"CASE WHEN bool_or(SUM(row_count - {basis}_missing) > 0) OVER export THEN COALESCE(SUM({basis}), 0) END"
 
 
 _REBUILD = f"""

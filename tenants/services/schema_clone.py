@@ -87,9 +87,7 @@ def clone_statements(template: str, target: str) -> list[str] | None:
 
     like = "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING GENERATED INCLUDING STORAGE INCLUDING COMMENTS"
     statements = [f"CREATE SCHEMA {dst}"]
-    statements += [
-        f"CREATE TABLE {dst}.{_quoted(t)} (LIKE {src}.{_quoted(t)} {like}){partitioning[t]}" for t in tables
-    ]
+    statements += [f"CREATE TABLE {dst}.{_quoted(t)} (LIKE {src}.{_quoted(t)} {like}){partitioning[t]}" for t in tables]
     statements += [
         f"ALTER TABLE {dst}.{_quoted(table)} ADD CONSTRAINT {_quoted(name)} {retarget(definition)}"
         for table, name, definition, _ in constraints
