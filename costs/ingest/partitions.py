@@ -81,8 +81,9 @@ def staging_index(cursor: Any, name: str) -> None:
         cursor.execute(statement.format(table=name))
 
 
-def _partitions_of(cursor: Any, *, source_id: int, period: datetime.date) -> list[str]:
-    prefix = f"costs_lines_{source_id}_{period:%Y%m}_"
+def _partitions_of(cursor: Any, *, source_id: int, period: datetime.date | None = None) -> list[str]:
+    """The partitions of a source's period (of every period when `period` is None)."""
+    prefix = f"costs_lines_{source_id}_{period:%Y%m}_" if period else f"costs_lines_{source_id}_"
     cursor.execute(
         "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
         "WHERE i.inhparent = %s::regclass AND starts_with(c.relname, %s) ORDER BY c.relname",
@@ -103,6 +104,15 @@ def staging_swap_in(cursor: Any, *, source_id: int, period: datetime.date, name:
     cursor.execute(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES {_bounds(source_id, period, load_id)}")
     if old:
         transaction.on_commit(lambda: partitions_drop(old))
+
+
+def source_partitions_release(cursor: Any, *, source_id: int) -> None:
+    """A source is being deleted: empty its partitions now (so the cascade finds no line left to delete
+    row by row) and drop them after the commit."""
+    names = _partitions_of(cursor, source_id=source_id)
+    if names:
+        cursor.execute(f"TRUNCATE {', '.join(names)}")
+        transaction.on_commit(lambda: partitions_drop(names))
 
 
 def partition_attach_empty(cursor: Any, *, source_id: int, period: datetime.date, load_id: int) -> str:
