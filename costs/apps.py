@@ -15,7 +15,7 @@ class CostsConfig(AppConfig):
         post_delete.connect(
             lambda **kwargs: bill_changed(), sender=CostSource, weak=False, dispatch_uid="bill-changed-source-delete"
         )
-        # Its line items are whole partitions: emptied at once, dropped after the commit.
+        # Its line items are whole partitions: emptied at once, dropped after the commit (not cascaded).
         pre_delete.connect(_line_partitions_release, sender=CostSource, weak=False, dispatch_uid="source-partitions")
 
 

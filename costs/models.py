@@ -166,16 +166,16 @@ class LinkedAccount(models.Model):
 
 class CostLineItem(models.Model):
     """One FOCUS 1.2 charge row. Written only by COPY in costs.ingest.loader (column order there),
-    into one partition per (source, billing period, load): costs.ingest.partitions. The database's
+    into one partition per (billing period, source, load): costs.ingest.partitions. The database's
     primary key is (id, source, billing period, load); ids are unique, from one identity sequence."""
 
-    # No DB-level FK checks: COPY writes millions of rows and the loader owns consistency;
-    # deleting a source still removes its lines (Django issues one fast DELETE).
-    # No index on either foreign key: the table is partitioned by (source, billing period, load)
-    # (costs.ingest.partitions; migration 0012), so a source's lines are found by partition pruning,
-    # and nothing looks line items up by job.
+    # No DB-level FK checks: COPY writes millions of rows and the loader owns consistency.
+    # Deleting a source empties and drops its partitions (costs.apps), instead of a cascade DELETE that
+    # would look through every partition. No index on either foreign key: the table is partitioned by
+    # (billing period, source, load) (costs.ingest.partitions; migration 0012), and nothing looks line
+    # items up by job.
     source = models.ForeignKey(
-        CostSource, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+        CostSource, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     billing_period = models.DateField()
     # Which ingest wrote the row; the replacement deletes the period's rows of other loads.

@@ -1,6 +1,7 @@
-"""Line items are stored one partition per (source, billing period, load).
+"""Line items are stored one partition per (billing period, source, load).
 
-costs_costlineitem is partitioned by RANGE (source_id, billing_period, load_id) (migration 0012).
+costs_costlineitem is partitioned by RANGE (billing_period, source_id, load_id) (migration 0012), so a
+question about some billing periods (or some sources' periods) reads only their partitions.
 A delivery COPYs each billing period into a fresh table with no index at all, builds the indexes
 once the rows are in (a sorted build, not one insertion per row per index), and at the end of
 its transaction swaps it in: the period's earlier partitions are emptied and the new one is
@@ -37,7 +38,8 @@ def partition_name(*, source_id: int, period: datetime.date, load_id: int) -> st
 
 
 def _bounds(source_id: int, period: datetime.date, load_id: int) -> str:
-    return f"FROM ({int(source_id)}, '{period.isoformat()}', {int(load_id)}) TO ({int(source_id)}, '{period.isoformat()}', {int(load_id) + 1})"
+    day, source, load = f"'{period.isoformat()}'", int(source_id), int(load_id)
+    return f"FROM ({day}, {source}, {load}) TO ({day}, {source}, {load + 1})"
 
 
 def staging_create(cursor: Any, *, source_id: int, period: datetime.date, load_id: int) -> str:

@@ -1,13 +1,15 @@
-"""Line items become a table partitioned by (source, billing period, load): costs.ingest.partitions.
+"""Line items become a table partitioned by (billing period, source, load): costs.ingest.partitions.
 
 The existing rows move into one partition per (source, billing period, load) named as
 `partition_name` names them. The (source, billing period) index goes: a partition holds one of
 each, and partition pruning finds it. The primary key takes the partition key's columns (a
-unique index on a partitioned table must); ids still come from one identity sequence.
+unique index on a partitioned table must); ids still come from one identity sequence. A deleted source's
+line items go with its partitions (costs.apps), not by Django's cascade (a DELETE over every partition).
 Irreversible: going back would mean copying every line item into one table again.
 """
 
-from django.db import migrations
+import django.db.models.deletion
+from django.db import migrations, models
 
 FORWARD = """
 ALTER TABLE costs_costlineitem RENAME TO costs_costlineitem_unpartitioned;
@@ -15,7 +17,7 @@ ALTER TABLE costs_costlineitem_unpartitioned DROP CONSTRAINT costs_costlineitem_
 DROP INDEX costs_line_source_period, costs_line_charge_start, costs_line_svc_usage_start, costs_line_billed_cost_id;
 CREATE TABLE costs_costlineitem (
     LIKE costs_costlineitem_unpartitioned INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING STORAGE
-) PARTITION BY RANGE (source_id, billing_period, load_id);
+) PARTITION BY RANGE (billing_period, source_id, load_id);
 ALTER TABLE costs_costlineitem ADD CONSTRAINT costs_costlineitem_pkey PRIMARY KEY (id, source_id, billing_period, load_id);
 CREATE INDEX costs_line_charge_start ON costs_costlineitem (charge_period_start);
 CREATE INDEX costs_line_svc_usage_start ON costs_costlineitem (service_name, x_usage_type, charge_period_start);
@@ -26,9 +28,9 @@ DECLARE
 BEGIN
     FOR part IN SELECT DISTINCT source_id, billing_period, load_id FROM costs_costlineitem_unpartitioned LOOP
         EXECUTE format(
-            'CREATE TABLE %I PARTITION OF costs_costlineitem FOR VALUES FROM (%s, %L, %s) TO (%s, %L, %s)',
+            'CREATE TABLE %I PARTITION OF costs_costlineitem FOR VALUES FROM (%L, %s, %s) TO (%L, %s, %s)',
             format('costs_lines_%s_%s_%s', part.source_id, to_char(part.billing_period, 'YYYYMM'), to_hex(part.load_id)),
-            part.source_id, part.billing_period, part.load_id, part.source_id, part.billing_period, part.load_id + 1
+            part.billing_period, part.source_id, part.load_id, part.billing_period, part.source_id, part.load_id + 1
         );
     END LOOP;
 END $$;
@@ -51,6 +53,19 @@ class Migration(migrations.Migration):
     operations = [
         migrations.SeparateDatabaseAndState(
             database_operations=[migrations.RunSQL(FORWARD)],
-            state_operations=[migrations.RemoveIndex(model_name="costlineitem", name="costs_line_source_period")],
+            state_operations=[
+                migrations.RemoveIndex(model_name="costlineitem", name="costs_line_source_period"),
+                migrations.AlterField(
+                    model_name="costlineitem",
+                    name="source",
+                    field=models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="costs.costsource",
+                    ),
+                ),
+            ],
         ),
     ]

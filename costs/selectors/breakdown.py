@@ -110,6 +110,16 @@ def _dimension_sql(source: SummarySource, dimension: str, params: list[Any]) -> 
     return f"COALESCE({source.tags} ->> %s, '')"
 
 
+def _billing_periods(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    """The billing periods whose bills charge any day of start..end (the daily services have a row per
+    day, source and billing period that has line items)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT billing_period FROM costs_dailyservicecost WHERE day BETWEEN %s AND %s", [start, end]
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def conditions_sql(
     source: SummarySource, query: CostQuery, filters: Iterable[DimensionFilter], params: list[Any]
 ) -> str:
@@ -122,6 +132,10 @@ def conditions_sql(
         conditions.append("source_id IN (SELECT id FROM costs_costsource)")
         conditions.append("billing_period BETWEEN %s AND %s")
         params += [months_back(query.start, 1), month_start(query.end)]
+        # Line items are partitioned by billing period: naming the periods that bill these days keeps
+        # the others unread (a cost-ordered drill-down would walk a whole index of each to find nothing).
+        conditions.append("billing_period = ANY(%s)")
+        params.append(_billing_periods(query.start, query.end))
         conditions.append("charge_period_start >= %s AND charge_period_start < %s")
         params += [_midnight(query.start), _midnight(query.end + datetime.timedelta(days=1))]
     elif source.grain == Granularity.MONTH:
