@@ -16,12 +16,11 @@ from __future__ import annotations
 import datetime
 import hashlib
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from django.conf import settings
 from django.db import connection, transaction
 
@@ -29,7 +28,7 @@ from costs.ingest.accounts import AccountTracker, CurrencyGuard
 from costs.ingest.claims import claims_settle
 from costs.ingest.detect import format_normalize
 from costs.ingest.errors import IngestError
-from costs.ingest.loader import copy_table, with_load_columns
+from costs.ingest.loader import copy_part, copy_parts, with_load_columns
 from costs.ingest.partitions import staging_create, staging_index, staging_swap_in
 from costs.ingest.pipeline import Checks, MappedBatch, mapped_batches, prefetched
 from costs.ingest.progress import ProgressReporter
@@ -87,15 +86,20 @@ def delivery_ingest(
         progress.close()
 
 
-def _copy_by_period(cursor: Any, table: pa.Table, mapped: MappedBatch, staging: dict[datetime.date, str]) -> None:
-    """COPY the batch into the load's table of each billing period it holds (almost always one)."""
-    if len(mapped.periods) == 1:
-        copy_table(cursor, table, mapped.ctx, into=staging[mapped.periods[0]])
-        return
-    period_of_row = table.column("billing_period")
-    for period in mapped.periods:
-        rows = pc.indices_nonzero(pc.equal(period_of_row, pa.scalar(period, pa.date32())))
-        copy_table(cursor, table.take(rows), mapped.ctx, into=staging[period], rows=rows)
+def _with_copy_parts(
+    batches: Iterator[MappedBatch], *, source_id: int, load_id: int, job_id: int | None
+) -> Iterator[MappedBatch]:
+    """Each batch as COPY input per billing period (in the mapping thread, after its summaries' partials).
+
+    The Arrow table goes once it is CSV: a batch waiting in the queue holds one copy of its rows, not two.
+    """
+    for mapped in batches:
+        mapped.parts = copy_parts(with_load_columns(mapped.table, source_id=source_id, load_id=load_id, job_id=job_id))
+        mapped.table = _NO_ROWS
+        yield mapped
+
+
+_NO_ROWS = pa.table({})
 
 
 def _ingest(
@@ -120,8 +124,9 @@ def _ingest(
     with connection.cursor() as wrapper:
         cursor = wrapper.cursor
         cursor.execute("SET LOCAL timezone = 'UTC'")
-        # The explorer's summaries are added up in the mapping thread, beside COPY.
-        for mapped in prefetched(with_partials(batches, sums)):
+        # The explorer's summaries are added up, and the rows formatted for COPY, in the mapping thread.
+        mapping = _with_copy_parts(with_partials(batches, sums), source_id=source.pk, load_id=load_id, job_id=job_id)
+        for mapped in prefetched(mapping):
             # Sorted, so two deliveries spanning the same periods take their locks in the same order.
             for period in mapped.periods:
                 if period not in rows_per_period:
@@ -129,12 +134,12 @@ def _ingest(
                     staging[period] = staging_create(cursor, source_id=source.pk, period=period, load_id=load_id)
                     rows_per_period[period] = 0
                 rows_per_period[period] += mapped.period_counts[period]
-            table = with_load_columns(mapped.table, source_id=source.pk, load_id=load_id, job_id=job_id)
-            _copy_by_period(cursor, table, mapped, staging)
+            for part in mapped.parts:
+                copy_part(cursor, part, mapped.ctx, into=staging[part.period])
             summaries.add(cursor, mapped.partials)
-            rows += mapped.table.num_rows
+            rows += mapped.rows
             progress.report(rows=rows, bytes_done=mapped.bytes_done)
-            del table, mapped
+            del mapped
         summaries.add(cursor, sums.rest())  # the mapping thread has ended: its sums are ours now
         progress.report(rows=rows, bytes_done=checks.bytes_total, force=True)
         periods_sorted = sorted(rows_per_period)
