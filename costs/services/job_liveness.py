@@ -61,8 +61,9 @@ def job_poison_fail_if_lost_too_often(*, job: IngestionJob) -> bool:
         return False
     now = timezone.now()
     message = poison_message(job)
-    IngestionJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=message, finished_at=now)
-    job.status, job.error, job.finished_at = JobStatus.FAILED, message, now
+    # rows = 0: a killed run may have reported progress, and nothing of it was kept.
+    IngestionJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=message, finished_at=now, rows=0)
+    job.status, job.error, job.finished_at, job.rows = JobStatus.FAILED, message, now, 0
     return True
 
 
@@ -99,7 +100,7 @@ def jobs_dead_fail(*, now: datetime.datetime | None = None) -> list[int]:
     for job in dead.only("pk", "files", "trigger", "heartbeat_at"):
         claimed = IngestionJob.objects.filter(
             pk=job.pk, status=JobStatus.RUNNING, heartbeat_at=job.heartbeat_at
-        ).update(status=JobStatus.FAILED, error=dead_job_message(job, stale_seconds=stale), finished_at=now)
+        ).update(status=JobStatus.FAILED, error=dead_job_message(job, stale_seconds=stale), finished_at=now, rows=0)
         if claimed:
             failed.append(job.pk)
     return failed

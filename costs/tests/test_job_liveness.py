@@ -42,6 +42,7 @@ def running_job(*, heartbeat_ago: datetime.timedelta | None, name: str = "upload
         heartbeat_at=None if heartbeat_ago is None else now - heartbeat_ago,
         bytes_total=1000,
         bytes_done=400,
+        rows=5000,  # progress it reported before it stopped
     )
 
 
@@ -62,11 +63,12 @@ def test_running_jobs_whose_heartbeat_stopped_are_failed_and_the_job_page_says_w
         dead.refresh_from_db()
         assert (dead.status, dead.error) == (JobStatus.FAILED, UPLOAD_DEAD)
         assert dead.finished_at is not None
+        assert dead.rows == 0  # nothing of it was kept
         never_beat.refresh_from_db()
         assert never_beat.status == JobStatus.FAILED
         assert never_beat.error.startswith("The worker stopped while reading old.csv: no sign of life for 5 minutes")
         alive.refresh_from_db()
-        assert (alive.status, alive.error) == (JobStatus.RUNNING, "")
+        assert (alive.status, alive.error, alive.rows) == (JobStatus.RUNNING, "", 5000)
     with tenant_context(org_b.organization):
         elsewhere.refresh_from_db()
         assert elsewhere.status == JobStatus.FAILED
