@@ -16,11 +16,10 @@ from __future__ import annotations
 import datetime
 import hashlib
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
-import pyarrow as pa
 from django.conf import settings
 from django.db import connection, transaction
 
@@ -28,9 +27,9 @@ from costs.ingest.accounts import AccountTracker, CurrencyGuard
 from costs.ingest.claims import claims_settle
 from costs.ingest.detect import format_normalize
 from costs.ingest.errors import IngestError
-from costs.ingest.loader import copy_part, copy_parts, with_load_columns
+from costs.ingest.loader import copy_by_period, with_load_columns
 from costs.ingest.partitions import staging_create, staging_index, staging_swap_in
-from costs.ingest.pipeline import Checks, MappedBatch, mapped_batches, prefetched
+from costs.ingest.pipeline import Checks, mapped_batches, prefetched
 from costs.ingest.progress import ProgressReporter
 from costs.ingest.rollups import rollups_rebuild
 from costs.ingest.summaries import PartialSums, SummaryBuilder, with_partials
@@ -86,22 +85,6 @@ def delivery_ingest(
         progress.close()
 
 
-def _with_copy_parts(
-    batches: Iterator[MappedBatch], *, source_id: int, load_id: int, job_id: int | None
-) -> Iterator[MappedBatch]:
-    """Each batch as COPY input per billing period (in the mapping thread, after its summaries' partials).
-
-    The Arrow table goes once it is CSV: a batch waiting in the queue holds one copy of its rows, not two.
-    """
-    for mapped in batches:
-        mapped.parts = copy_parts(with_load_columns(mapped.table, source_id=source_id, load_id=load_id, job_id=job_id))
-        mapped.table = _NO_ROWS
-        yield mapped
-
-
-_NO_ROWS = pa.table({})
-
-
 def _ingest(
     *,
     source: CostSource,
@@ -124,9 +107,8 @@ def _ingest(
     with connection.cursor() as wrapper:
         cursor = wrapper.cursor
         cursor.execute("SET LOCAL timezone = 'UTC'")
-        # The explorer's summaries are added up, and the rows formatted for COPY, in the mapping thread.
-        mapping = _with_copy_parts(with_partials(batches, sums), source_id=source.pk, load_id=load_id, job_id=job_id)
-        for mapped in prefetched(mapping):
+        # The explorer's summaries are added up in the mapping thread, beside COPY.
+        for mapped in prefetched(with_partials(batches, sums)):
             # Sorted, so two deliveries spanning the same periods take their locks in the same order.
             for period in mapped.periods:
                 if period not in rows_per_period:
@@ -134,12 +116,12 @@ def _ingest(
                     staging[period] = staging_create(cursor, source_id=source.pk, period=period, load_id=load_id)
                     rows_per_period[period] = 0
                 rows_per_period[period] += mapped.period_counts[period]
-            for part in mapped.parts:
-                copy_part(cursor, part, mapped.ctx, into=staging[part.period])
+            table = with_load_columns(mapped.table, source_id=source.pk, load_id=load_id, job_id=job_id)
+            copy_by_period(cursor, table, mapped.ctx, staging)
             summaries.add(cursor, mapped.partials)
-            rows += mapped.rows
+            rows += mapped.table.num_rows
             progress.report(rows=rows, bytes_done=mapped.bytes_done)
-            del mapped
+            del table, mapped
         summaries.add(cursor, sums.rest())  # the mapping thread has ended: its sums are ours now
         progress.report(rows=rows, bytes_done=checks.bytes_total, force=True)
         periods_sorted = sorted(rows_per_period)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import io
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -57,39 +56,42 @@ def to_csv(table: pa.Table) -> memoryview:
     return buffer.getbuffer()
 
 
-@dataclass(frozen=True)
-class CopyPart:
-    """A batch's rows of one billing period as COPY input."""
+class _CopySink(io.RawIOBase):
+    """A write-only stream that hands each CSV chunk straight to COPY (no whole-batch buffer)."""
 
-    period: datetime.date
-    csv: memoryview
-    rows: pa.Array | None = None  # where each line's row is in the batch, when it is a part of it
+    def __init__(self, copy: Any) -> None:
+        self.copy = copy
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.copy.write(data)
+        return len(data)
 
 
-def copy_parts(table: pa.Table) -> list[CopyPart]:
-    """A batch (with its load columns) as CSV per billing period, almost always one.
+def copy_table(
+    cursor: Any, table: pa.Table, ctx: BatchContext, *, into: str = TABLE, rows: pa.Array | None = None
+) -> None:
+    """COPY one batch into table `into`; a row the database rejects becomes an IngestError naming its
+    file row. `rows`: where each of `table`'s rows is in the batch, when `table` is a part of it."""
+    try:
+        with cursor.copy(copy_sql(into)) as copy:
+            pcsv.write_csv(table, pa.PythonFile(_CopySink(copy), mode="w"), _WRITE_OPTIONS)
+    except psycopg.errors.DataError as exc:
+        raise _copy_error(exc, ctx, rows) from exc
 
-    Made in the ingest's mapping thread, so the thread holding the transaction only hands bytes to
-    COPY and the database never waits for the next chunk to be formatted.
-    """
+
+def copy_by_period(cursor: Any, table: pa.Table, ctx: BatchContext, into: dict[datetime.date, str]) -> None:
+    """COPY a batch (with its load columns) into the table of each billing period it holds (almost always one)."""
     period_of_row = table.column("billing_period")
     periods = pc.unique(period_of_row).to_pylist()
     if len(periods) == 1:
-        return [CopyPart(periods[0], to_csv(table))]
-    parts = []
+        copy_table(cursor, table, ctx, into=into[periods[0]])
+        return
     for period in sorted(periods):
         rows = pc.indices_nonzero(pc.equal(period_of_row, pa.scalar(period, pa.date32())))
-        parts.append(CopyPart(period, to_csv(table.take(rows)), rows))
-    return parts
-
-
-def copy_part(cursor: Any, part: CopyPart, ctx: BatchContext, *, into: str) -> None:
-    """COPY one part into table `into`; a row the database rejects becomes an IngestError naming its file row."""
-    try:
-        with cursor.copy(copy_sql(into)) as copy:
-            copy.write(part.csv)
-    except psycopg.errors.DataError as exc:
-        raise _copy_error(exc, ctx, part.rows) from exc
+        copy_table(cursor, table.take(rows), ctx, into=into[period], rows=rows)
 
 
 def _copy_error(exc: psycopg.Error, ctx: BatchContext, rows: pa.Array | None) -> IngestError:

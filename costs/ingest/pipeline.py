@@ -35,10 +35,6 @@ class MappedBatch:
     period_counts: dict[datetime.date, int]
     bytes_done: int  # input bytes read so far, all files
     partials: dict[str, pa.Table] = field(default_factory=dict)  # costs.ingest.summaries, per summary table
-    parts: list[Any] = field(default_factory=list)  # costs.ingest.loader.CopyPart: the rows as COPY input
-
-    def __post_init__(self) -> None:
-        self.rows = self.table.num_rows
 
 
 @dataclass

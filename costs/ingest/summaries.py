@@ -37,11 +37,7 @@ _WIDE_QUANTITY = pa.decimal128(38, 20)
 # aggregate within a file, so this bounds the resource summary's share of ingest memory
 # (200,000 took a valid 64 MiB CSV to 614 MB peak RSS; 50,000 to 383 MB: make bench).
 FLUSH_ROWS = 50_000
-# Tag rows are smaller (~280 bytes in Arrow against ~490 for a resource's, which carries its tags):
-# 200,000 of them (~56 MB) hold a month of the explorer bench's bill (81,964), so they reach the
-# database once and need no final GROUP BY (0.65 s of a 929,873-line month's ingest).
-TAG_FLUSH_ROWS = 200_000
-# Merged partials are kept while they fill at most this much of the limit: a month's distinct
+# Merged partials are kept while they fill at most this much of FLUSH_ROWS: a month's distinct
 # resources (~30,000 in the bench's bill, every batch repeating them) then merge in memory and go
 # to the database once, instead of ~20 times (2.7 s of COPY and 2.3 s more of final GROUP BY
 # on a 949,009-line month when they were sent whenever merging left more than half).
@@ -99,7 +95,6 @@ class SummaryTable:
     keys: tuple[str, ...]
     quantity: bool
     days: bool  # first_day / last_day columns
-    flush_rows: int = FLUSH_ROWS  # partial rows kept in memory (PartialSums)
 
     @property
     def temp(self) -> str:
@@ -107,7 +102,7 @@ class SummaryTable:
 
 
 USAGE = SummaryTable("costs_dailyusagecost", USAGE_KEYS, quantity=True, days=False)
-TAGS = SummaryTable("costs_dailytagcost", TAG_KEYS, quantity=False, days=False, flush_rows=TAG_FLUSH_ROWS)
+TAGS = SummaryTable("costs_dailytagcost", TAG_KEYS, quantity=False, days=False)
 RESOURCES = SummaryTable("costs_monthlyresourcecost", RESOURCE_KEYS, quantity=True, days=True)
 TABLES = (USAGE, TAGS, RESOURCES)
 
@@ -282,7 +277,7 @@ def _tag_aggregation(columns: dict[str, Any]) -> pa.Table:
 
 @dataclass
 class PartialSums:
-    """The batches' partial aggregates, merged in memory up to `flush_rows` rows per table.
+    """The batches' partial aggregates, merged in memory up to FLUSH_ROWS rows per table.
 
     `add` returns what must go to the database now (merged partials too many to keep); `rest`,
     once every batch is in, returns the remainder. Used by one thread at a time.
@@ -297,9 +292,9 @@ class PartialSums:
             part = partials[spec.name]
             self.pending[spec.name].append(part)
             self.pending_rows[spec.name] += part.num_rows
-            if self.pending_rows[spec.name] > spec.flush_rows:
+            if self.pending_rows[spec.name] > FLUSH_ROWS:
                 compacted = _compact(self.pending[spec.name], spec)
-                if compacted.num_rows > spec.flush_rows * KEEP_FRACTION:
+                if compacted.num_rows > FLUSH_ROWS * KEEP_FRACTION:
                     ready[spec.name] = compacted
                     self.pending[spec.name], self.pending_rows[spec.name] = [], 0
                 else:
@@ -307,7 +302,11 @@ class PartialSums:
         return ready
 
     def rest(self) -> dict[str, pa.Table]:
-        rest = {spec.name: _compact(parts, spec) for spec in TABLES if (parts := self.pending[spec.name])}
+        """What is left, each table merged into one row per key."""
+        for spec in TABLES:
+            if len(self.pending[spec.name]) > 1:
+                self.pending[spec.name] = [_compact(self.pending[spec.name], spec)]
+        rest = {spec.name: parts[0] for spec in TABLES if (parts := self.pending[spec.name])}
         self.pending = {spec.name: [] for spec in TABLES}
         self.pending_rows = {spec.name: 0 for spec in TABLES}
         return rest
@@ -319,6 +318,10 @@ def with_partials(batches: Iterator[Any], sums: PartialSums) -> Iterator[Any]:
     for mapped in batches:
         mapped.partials = sums.add(batch_partials(mapped.table))
         yield mapped
+    # The last merge here, while the database takes the last batch, not after it.
+    for spec in TABLES:
+        if len(sums.pending[spec.name]) > 1:
+            sums.pending[spec.name] = [_compact(sums.pending[spec.name], spec)]
 
 
 _SQL_TYPES = {
