@@ -12,7 +12,7 @@ import importlib
 import io
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from costs.ingest.delivery import DeliveryFile, delivery_ingest
 from costs.ingest.errors import IngestError
@@ -113,6 +113,27 @@ def test_deleting_a_source_drops_its_partitions_only(committed_org):
     other.delete()
     assert set(partitions()) == kept
     assert line_count() == len(ROWS)
+
+
+def test_a_delivery_for_a_source_deleted_meanwhile_fails_whole_at_commit(committed_org):
+    """The explorer summaries' rows have no database FK check (costs.summary_models.summary_source): the
+    rollups' FK still fails the delivery at commit, and nothing of it stays."""
+    enter(committed_org("partgone"))
+    other = CostSource.objects.create(name="gone", kind=SourceKind.AWS_S3, bucket="b", prefix="p", export_name="e")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        with connection.cursor() as cursor:  # what a deletion committed during the delivery amounts to
+            cursor.execute("DELETE FROM costs_costsource WHERE id = %s", [other.pk])
+        delivery_ingest(source=other, files=[as_file(FOCUS_SMALL)])
+    assert partitions() == {}
+    with connection.cursor() as cursor:
+        for table in (
+            "costs_dailycostrollup",
+            "costs_dailyusagecost",
+            "costs_dailytagcost",
+            "costs_monthlyresourcecost",
+        ):
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            assert cursor.fetchone()[0] == 0, table
 
 
 @pytest.mark.django_db
