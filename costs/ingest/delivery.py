@@ -117,7 +117,7 @@ def _ingest(
                     rows_per_period[period] = 0
                 rows_per_period[period] += mapped.period_counts[period]
             table = with_load_columns(mapped.table, source_id=source.pk, load_id=load_id, job_id=job_id)
-            copy_by_period(cursor, table, mapped.ctx, staging)
+            copy_by_period(cursor, table, mapped.ctx, {period: staging[period] for period in mapped.periods})
             summaries.add(cursor, mapped.partials)
             rows += mapped.table.num_rows
             progress.report(rows=rows, bytes_done=mapped.bytes_done)
@@ -142,7 +142,7 @@ def _ingest(
         totals = period_totals(cursor, source_id=source.pk, periods=periods_sorted)
         # Last, so the period's old partition is locked (emptied) only for the moment before the commit.
         for period in periods_sorted:
-            staging_swap_in(cursor, source_id=source.pk, period=period, name=staging[period])
+            staging_swap_in(cursor, source_id=source.pk, period=period, load_id=load_id)
     new_accounts = checks.accounts.save(source=source)
     for period in periods_sorted:
         Delivery.objects.create(

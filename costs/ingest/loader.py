@@ -83,15 +83,16 @@ def copy_table(
 
 
 def copy_by_period(cursor: Any, table: pa.Table, ctx: BatchContext, into: dict[datetime.date, str]) -> None:
-    """COPY a batch (with its load columns) into the table of each billing period it holds (almost always one)."""
-    period_of_row = table.column("billing_period")
-    periods = pc.unique(period_of_row).to_pylist()
-    if len(periods) == 1:
-        copy_table(cursor, table, ctx, into=into[periods[0]])
+    """COPY a batch (with its load columns) into `into`: the table of each billing period it holds (almost
+    always one)."""
+    if len(into) == 1:
+        (target,) = into.values()
+        copy_table(cursor, table, ctx, into=target)
         return
-    for period in sorted(periods):
+    period_of_row = table.column("billing_period")
+    for period, target in sorted(into.items()):
         rows = pc.indices_nonzero(pc.equal(period_of_row, pa.scalar(period, pa.date32())))
-        copy_table(cursor, table.take(rows), ctx, into=into[period], rows=rows)
+        copy_table(cursor, table.take(rows), ctx, into=target, rows=rows)
 
 
 def _copy_error(exc: psycopg.Error, ctx: BatchContext, rows: pa.Array | None) -> IngestError:

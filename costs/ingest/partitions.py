@@ -99,27 +99,26 @@ def _partitions_of(cursor: Any, *, source_id: int, period: datetime.date | None 
     return [row[0] for row in cursor.fetchall()]
 
 
-def staging_swap_in(cursor: Any, *, source_id: int, period: datetime.date, name: str) -> None:
-    """Empty the period's earlier partitions and attach `name` in their place (same transaction).
-
-    The emptied ones are dropped after the commit.
-    """
-    old = [other for other in _partitions_of(cursor, source_id=source_id, period=period) if other != name]
-    if old:
-        cursor.execute(f"TRUNCATE {', '.join(old)}")
-    load_id = int(name.rsplit("_", 1)[1], 16)
-    cursor.execute(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES {_bounds(source_id, period, load_id)}")
-    if old:
-        transaction.on_commit(lambda: partitions_drop(old))
-
-
-def source_partitions_release(cursor: Any, *, source_id: int) -> None:
-    """A source is being deleted: empty its partitions now (so the cascade finds no line left to delete
-    row by row) and drop them after the commit."""
-    names = _partitions_of(cursor, source_id=source_id)
+def _partitions_empty(cursor: Any, names: list[str]) -> None:
+    """Empty these partitions now (ACCESS EXCLUSIVE on each, not on the parent); drop them after the commit."""
     if names:
         cursor.execute(f"TRUNCATE {', '.join(names)}")
         transaction.on_commit(lambda: partitions_drop(names))
+
+
+def staging_swap_in(cursor: Any, *, source_id: int, period: datetime.date, load_id: int) -> None:
+    """Empty the period's earlier partitions and attach this load's table in their place (same transaction)."""
+    name = partition_name(source_id=source_id, period=period, load_id=load_id)
+    _partitions_empty(
+        cursor, [other for other in _partitions_of(cursor, source_id=source_id, period=period) if other != name]
+    )
+    cursor.execute(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES {_bounds(source_id, period, load_id)}")
+
+
+def source_partitions_release(cursor: Any, *, source_id: int) -> None:
+    """A source is being deleted: its line items go with its partitions (emptied now, dropped after the
+    commit); its foreign key does not cascade."""
+    _partitions_empty(cursor, _partitions_of(cursor, source_id=source_id))
 
 
 def partition_attach_empty(cursor: Any, *, source_id: int, period: datetime.date, load_id: int) -> str:

@@ -301,11 +301,15 @@ class PartialSums:
                     self.pending[spec.name], self.pending_rows[spec.name] = [compacted], compacted.num_rows
         return ready
 
-    def rest(self) -> dict[str, pa.Table]:
-        """What is left, each table merged into one row per key."""
+    def merge(self) -> None:
+        """Merge what is pending into one row per key, table by table."""
         for spec in TABLES:
             if len(self.pending[spec.name]) > 1:
                 self.pending[spec.name] = [_compact(self.pending[spec.name], spec)]
+
+    def rest(self) -> dict[str, pa.Table]:
+        """What is left, each table merged into one row per key."""
+        self.merge()
         rest = {spec.name: parts[0] for spec in TABLES if (parts := self.pending[spec.name])}
         self.pending = {spec.name: [] for spec in TABLES}
         self.pending_rows = {spec.name: 0 for spec in TABLES}
@@ -318,10 +322,7 @@ def with_partials(batches: Iterator[Any], sums: PartialSums) -> Iterator[Any]:
     for mapped in batches:
         mapped.partials = sums.add(batch_partials(mapped.table))
         yield mapped
-    # The last merge here, while the database takes the last batch, not after it.
-    for spec in TABLES:
-        if len(sums.pending[spec.name]) > 1:
-            sums.pending[spec.name] = [_compact(sums.pending[spec.name], spec)]
+    sums.merge()  # here, while the database takes the last batch, not after it
 
 
 _SQL_TYPES = {
